@@ -1,0 +1,37 @@
+//! The charging domain: what Gridlet knows about a network, and the rules for
+//! changing it.
+//!
+//! This crate is sans-IO. It names no wire format, no database and no clock:
+//! every function takes the current time ([`Timestamp`]) and any fresh ids as
+//! arguments, and every rule returns the new state as values. That keeps the
+//! rules testable without sockets or sleeps, and lets the same rules serve
+//! OCPP 1.6 and 2.0.1.
+//!
+//! - [`station`]: [`StationId`], [`Station`], its registration and boot facts.
+//! - [`connector`]: [`EvseConnector`] addresses and [`ConnectorStatus`] reports.
+//! - [`token`]: stored [`IdTokenRecord`]s and the [`authorize`] rule.
+//! - [`meter`]: [`MeterSample`]s and unit normalisation.
+//! - [`transaction`]: the version-neutral [`Transaction`] and its rules.
+//! - [`event`]: the per-station log of notifications ([`StationEvent`]).
+//! - [`device_model`]: variables a 2.0.1 station reports about itself.
+//! - [`storage`]: the [`Storage`] trait and the [`ChangeSet`] a rule produces.
+
+pub mod connector;
+pub mod device_model;
+pub mod event;
+pub mod meter;
+pub mod station;
+pub mod storage;
+pub mod time;
+pub mod token;
+pub mod transaction;
+
+pub use connector::{ConnectorState, ConnectorStatus, EvseConnector};
+pub use device_model::{ReportedVariable, VariableAttribute};
+pub use event::{StationEvent, StationEventKind};
+pub use meter::MeterSample;
+pub use station::{BootInfo, ProtocolVersion, Registration, Station, StationId};
+pub use storage::{Change, ChangeSet, Storage, StorageError, WriteTicket};
+pub use time::Timestamp;
+pub use token::{Authorization, AuthorizationStatus, IdToken, IdTokenRecord, IdTokenType, TokenStatus, authorize};
+pub use transaction::{Transaction, TransactionEventRecord, TransactionState};
