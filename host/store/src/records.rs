@@ -1,0 +1,941 @@
+//! Values: the store's own serde records, kept apart from the domain types
+//! (which carry no serde on purpose), and the functions that turn one into
+//! the other.
+//!
+//! Every value is one record-version byte followed by the record in postcard.
+//! postcard is compact and fast, but not self-describing: a record's bytes
+//! mean something only together with the exact struct that wrote them. So:
+//!
+//! - a record struct, once released, is frozen. Changing what a record holds
+//!   means a new struct (`StationV2`), a new version byte written by
+//!   `encode_*`, and a `match` arm in `decode_*` that still reads the old one;
+//! - enum variants are stored by position: add new ones at the end, never
+//!   reorder or remove;
+//! - text fields are `Cow<str>` so encoding borrows from the domain value
+//!   instead of copying it; decoding always yields owned text.
+//!
+//! Decoding never panics: bad bytes become [`StorageError::Corrupt`].
+
+use std::borrow::Cow;
+
+use domain::StorageError;
+use domain::connector::{ConnectorState, ConnectorStatus, EvseConnector};
+use domain::device_model::{
+    ReportedVariable, VariableAddress, VariableAttribute, VariableCharacteristics,
+};
+use domain::event::{DeviceEvent, StationEvent, StationEventKind};
+use domain::meter::MeterSample;
+use domain::station::{
+    BootInfo, OperationStatus, ProtocolVersion, Registration, Station, StationId,
+};
+use domain::time::Timestamp;
+use domain::token::{AuthorizationStatus, IdToken, IdTokenRecord, IdTokenType, TokenStatus};
+use domain::transaction::{
+    RegisterReading, Transaction, TransactionEventRecord, TransactionEventType, TransactionState,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The version byte of every record this build writes.
+const RECORD_V1: u8 = 1;
+
+/// Writes `record` after the version byte.
+fn encode<T: Serialize>(what: &'static str, record: &T) -> Result<Vec<u8>, StorageError> {
+    let mut bytes = Vec::with_capacity(128);
+    bytes.push(RECORD_V1);
+    postcard::to_extend(record, bytes)
+        .map_err(|e| StorageError::Backend(format!("could not encode a {what} record: {e}")))
+}
+
+/// Reads a version-1 record; anything else, or leftover bytes, is corrupt.
+fn decode_v1<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StorageError> {
+    let Some((&version, body)) = bytes.split_first() else {
+        return Err(corrupt(what, "the value is empty".to_owned()));
+    };
+    if version != RECORD_V1 {
+        return Err(corrupt(what, format!("unknown record version {version}")));
+    }
+    let (record, rest) =
+        postcard::take_from_bytes(body).map_err(|e| corrupt(what, e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(corrupt(
+            what,
+            format!("{} bytes follow the record", rest.len()),
+        ));
+    }
+    Ok(record)
+}
+
+pub(crate) fn corrupt(what: &'static str, detail: String) -> StorageError {
+    StorageError::Corrupt { what, detail }
+}
+
+fn text(s: &str) -> Cow<'_, str> {
+    Cow::Borrowed(s)
+}
+
+fn opt_text(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().map(Cow::Borrowed)
+}
+
+fn owned(s: Option<Cow<'_, str>>) -> Option<String> {
+    s.map(Cow::into_owned)
+}
+
+fn time(millis: i64) -> Timestamp {
+    Timestamp::from_unix_millis(millis)
+}
+
+fn station_id(what: &'static str, id: &str) -> Result<StationId, StorageError> {
+    StationId::parse(id).map_err(|e| corrupt(what, e.to_string()))
+}
+
+/// Declares a record enum that mirrors a domain enum of unit variants, and
+/// the conversions both ways. The variants' order is their on-disk encoding.
+macro_rules! mirror_enum {
+    ($(#[$doc:meta])* $record:ident <=> $domain:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+        enum $record {
+            $($variant),+
+        }
+
+        impl From<$domain> for $record {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $($domain::$variant => $record::$variant),+
+                }
+            }
+        }
+
+        impl From<$record> for $domain {
+            fn from(value: $record) -> Self {
+                match value {
+                    $($record::$variant => $domain::$variant),+
+                }
+            }
+        }
+    };
+}
+
+mirror_enum!(
+    /// [`Registration`] on disk.
+    RegistrationV1 <=> Registration { Accepted, Pending, Rejected }
+);
+mirror_enum!(
+    /// [`ProtocolVersion`] on disk.
+    ProtocolV1 <=> ProtocolVersion { Ocpp16, Ocpp201 }
+);
+mirror_enum!(
+    /// [`ConnectorState`] on disk.
+    ConnectorStateV1 <=> ConnectorState {
+        Available, Preparing, Charging, SuspendedEv, SuspendedEvse, Finishing, Reserved, Unavailable, Faulted, Occupied,
+    }
+);
+mirror_enum!(
+    /// [`IdTokenType`] on disk.
+    IdTokenTypeV1 <=> IdTokenType { Central, EMaid, Iso14443, Iso15693, KeyCode, Local, MacAddress, NoAuthorization }
+);
+mirror_enum!(
+    /// [`TokenStatus`] on disk.
+    TokenStatusV1 <=> TokenStatus { Accepted, Blocked }
+);
+mirror_enum!(
+    /// [`AuthorizationStatus`] on disk.
+    AuthorizationStatusV1 <=> AuthorizationStatus { Accepted, Blocked, Expired, Invalid, Unknown, ConcurrentTx }
+);
+mirror_enum!(
+    /// [`TransactionState`] on disk.
+    TransactionStateV1 <=> TransactionState { Active, Ended }
+);
+mirror_enum!(
+    /// [`TransactionEventType`] on disk.
+    TransactionEventTypeV1 <=> TransactionEventType { Started, Updated, Ended }
+);
+
+// ---------------------------------------------------------------- stations
+
+#[derive(Serialize, Deserialize)]
+struct StationV1<'a> {
+    id: Cow<'a, str>,
+    registration: RegistrationV1,
+    password_hash: Option<Cow<'a, str>>,
+    created_at: i64,
+    protocol: Option<ProtocolV1>,
+    boot: Option<BootInfoV1<'a>>,
+    booted_at: Option<i64>,
+    firmware_status: Option<OperationStatusV1<'a>>,
+    diagnostics_status: Option<OperationStatusV1<'a>>,
+    log_status: Option<OperationStatusV1<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BootInfoV1<'a> {
+    vendor: Cow<'a, str>,
+    model: Cow<'a, str>,
+    serial_number: Option<Cow<'a, str>>,
+    charge_box_serial_number: Option<Cow<'a, str>>,
+    firmware_version: Option<Cow<'a, str>>,
+    iccid: Option<Cow<'a, str>>,
+    imsi: Option<Cow<'a, str>>,
+    meter_type: Option<Cow<'a, str>>,
+    meter_serial_number: Option<Cow<'a, str>>,
+    reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OperationStatusV1<'a> {
+    status: Cow<'a, str>,
+    request_id: Option<i64>,
+    received_at: i64,
+}
+
+impl<'a> OperationStatusV1<'a> {
+    fn of(status: &'a OperationStatus) -> Self {
+        OperationStatusV1 {
+            status: text(&status.status),
+            request_id: status.request_id,
+            received_at: status.received_at.unix_millis(),
+        }
+    }
+
+    fn into_domain(self) -> OperationStatus {
+        OperationStatus {
+            status: self.status.into_owned(),
+            request_id: self.request_id,
+            received_at: time(self.received_at),
+        }
+    }
+}
+
+pub(crate) fn encode_station(station: &Station) -> Result<Vec<u8>, StorageError> {
+    let boot = station.boot.as_ref().map(|boot| BootInfoV1 {
+        vendor: text(&boot.vendor),
+        model: text(&boot.model),
+        serial_number: opt_text(&boot.serial_number),
+        charge_box_serial_number: opt_text(&boot.charge_box_serial_number),
+        firmware_version: opt_text(&boot.firmware_version),
+        iccid: opt_text(&boot.iccid),
+        imsi: opt_text(&boot.imsi),
+        meter_type: opt_text(&boot.meter_type),
+        meter_serial_number: opt_text(&boot.meter_serial_number),
+        reason: opt_text(&boot.reason),
+    });
+    let record = StationV1 {
+        id: text(station.id.as_str()),
+        registration: station.registration.into(),
+        password_hash: opt_text(&station.password_hash),
+        created_at: station.created_at.unix_millis(),
+        protocol: station.protocol.map(Into::into),
+        boot,
+        booted_at: station.booted_at.map(Timestamp::unix_millis),
+        firmware_status: station.firmware_status.as_ref().map(OperationStatusV1::of),
+        diagnostics_status: station
+            .diagnostics_status
+            .as_ref()
+            .map(OperationStatusV1::of),
+        log_status: station.log_status.as_ref().map(OperationStatusV1::of),
+    };
+    encode("station", &record)
+}
+
+pub(crate) fn decode_station(bytes: &[u8]) -> Result<Station, StorageError> {
+    let record: StationV1<'_> = decode_v1("station", bytes)?;
+    let boot = record.boot.map(|boot| BootInfo {
+        vendor: boot.vendor.into_owned(),
+        model: boot.model.into_owned(),
+        serial_number: owned(boot.serial_number),
+        charge_box_serial_number: owned(boot.charge_box_serial_number),
+        firmware_version: owned(boot.firmware_version),
+        iccid: owned(boot.iccid),
+        imsi: owned(boot.imsi),
+        meter_type: owned(boot.meter_type),
+        meter_serial_number: owned(boot.meter_serial_number),
+        reason: owned(boot.reason),
+    });
+    Ok(Station {
+        id: station_id("station", &record.id)?,
+        registration: record.registration.into(),
+        password_hash: owned(record.password_hash),
+        created_at: time(record.created_at),
+        protocol: record.protocol.map(Into::into),
+        boot,
+        booted_at: record.booted_at.map(time),
+        firmware_status: record.firmware_status.map(OperationStatusV1::into_domain),
+        diagnostics_status: record
+            .diagnostics_status
+            .map(OperationStatusV1::into_domain),
+        log_status: record.log_status.map(OperationStatusV1::into_domain),
+    })
+}
+
+/// A bare time (a station's last-seen time).
+pub(crate) fn encode_timestamp(at: Timestamp) -> Result<Vec<u8>, StorageError> {
+    encode("timestamp", &at.unix_millis())
+}
+
+pub(crate) fn decode_timestamp(bytes: &[u8]) -> Result<Timestamp, StorageError> {
+    decode_v1("timestamp", bytes).map(time)
+}
+
+/// A transaction number (the value of the transaction indexes).
+pub(crate) fn encode_number(number: u64) -> Result<Vec<u8>, StorageError> {
+    encode("transaction number", &number)
+}
+
+pub(crate) fn decode_number(bytes: &[u8]) -> Result<u64, StorageError> {
+    decode_v1("transaction number", bytes)
+}
+
+/// The value of an index entry whose key says everything.
+pub(crate) fn encode_marker() -> Vec<u8> {
+    vec![RECORD_V1]
+}
+
+// ---------------------------------------------------------------- connectors
+
+#[derive(Serialize, Deserialize)]
+struct ConnectorStatusV1<'a> {
+    station: Cow<'a, str>,
+    evse: u32,
+    connector: u32,
+    state: ConnectorStateV1,
+    error_code: Option<Cow<'a, str>>,
+    info: Option<Cow<'a, str>>,
+    vendor_id: Option<Cow<'a, str>>,
+    vendor_error_code: Option<Cow<'a, str>>,
+    reported_at: Option<i64>,
+    received_at: i64,
+}
+
+pub(crate) fn encode_status(status: &ConnectorStatus) -> Result<Vec<u8>, StorageError> {
+    let record = ConnectorStatusV1 {
+        station: text(status.station.as_str()),
+        evse: status.location.evse,
+        connector: status.location.connector,
+        state: status.state.into(),
+        error_code: opt_text(&status.error_code),
+        info: opt_text(&status.info),
+        vendor_id: opt_text(&status.vendor_id),
+        vendor_error_code: opt_text(&status.vendor_error_code),
+        reported_at: status.reported_at.map(Timestamp::unix_millis),
+        received_at: status.received_at.unix_millis(),
+    };
+    encode("connector status", &record)
+}
+
+pub(crate) fn decode_status(bytes: &[u8]) -> Result<ConnectorStatus, StorageError> {
+    let record: ConnectorStatusV1<'_> = decode_v1("connector status", bytes)?;
+    Ok(ConnectorStatus {
+        station: station_id("connector status", &record.station)?,
+        location: EvseConnector {
+            evse: record.evse,
+            connector: record.connector,
+        },
+        state: record.state.into(),
+        error_code: owned(record.error_code),
+        info: owned(record.info),
+        vendor_id: owned(record.vendor_id),
+        vendor_error_code: owned(record.vendor_error_code),
+        reported_at: record.reported_at.map(time),
+        received_at: time(record.received_at),
+    })
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Serialize, Deserialize)]
+struct IdTokenRecordV1<'a> {
+    value: Cow<'a, str>,
+    kind: Option<IdTokenTypeV1>,
+    status: TokenStatusV1,
+    expires_at: Option<i64>,
+    group_id: Option<Cow<'a, str>>,
+    concurrent_transactions: bool,
+}
+
+pub(crate) fn encode_id_token(token: &IdTokenRecord) -> Result<Vec<u8>, StorageError> {
+    let record = IdTokenRecordV1 {
+        value: text(&token.value),
+        kind: token.kind.map(Into::into),
+        status: token.status.into(),
+        expires_at: token.expires_at.map(Timestamp::unix_millis),
+        group_id: opt_text(&token.group_id),
+        concurrent_transactions: token.concurrent_transactions,
+    };
+    encode("id token", &record)
+}
+
+pub(crate) fn decode_id_token(bytes: &[u8]) -> Result<IdTokenRecord, StorageError> {
+    let record: IdTokenRecordV1<'_> = decode_v1("id token", bytes)?;
+    Ok(IdTokenRecord {
+        value: record.value.into_owned(),
+        kind: record.kind.map(Into::into),
+        status: record.status.into(),
+        expires_at: record.expires_at.map(time),
+        group_id: owned(record.group_id),
+        concurrent_transactions: record.concurrent_transactions,
+    })
+}
+
+/// A token as presented (inside a transaction).
+#[derive(Serialize, Deserialize)]
+struct IdTokenV1<'a> {
+    value: Cow<'a, str>,
+    kind: Option<IdTokenTypeV1>,
+}
+
+impl<'a> IdTokenV1<'a> {
+    fn of(token: &'a IdToken) -> Self {
+        IdTokenV1 {
+            value: text(&token.value),
+            kind: token.kind.map(Into::into),
+        }
+    }
+
+    fn into_domain(self) -> IdToken {
+        IdToken {
+            value: self.value.into_owned(),
+            kind: self.kind.map(Into::into),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- transactions
+
+#[derive(Serialize, Deserialize)]
+struct RegisterReadingV1 {
+    at: i64,
+    wh: f64,
+}
+
+impl RegisterReadingV1 {
+    fn of(reading: &RegisterReading) -> Self {
+        RegisterReadingV1 {
+            at: reading.at.unix_millis(),
+            wh: reading.wh,
+        }
+    }
+
+    fn into_domain(self) -> RegisterReading {
+        RegisterReading {
+            at: time(self.at),
+            wh: self.wh,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct TransactionV1<'a> {
+    number: u64,
+    station: Cow<'a, str>,
+    station_tx_id: Cow<'a, str>,
+    protocol: ProtocolV1,
+    evse: u32,
+    connector: u32,
+    id_token: Option<IdTokenV1<'a>>,
+    group_id: Option<Cow<'a, str>>,
+    authorization: Option<AuthorizationStatusV1>,
+    started_at: Option<i64>,
+    meter_start_wh: Option<f64>,
+    ended_at: Option<i64>,
+    meter_stop_wh: Option<f64>,
+    first_register: Option<RegisterReadingV1>,
+    last_register: Option<RegisterReadingV1>,
+    stop_reason: Option<Cow<'a, str>>,
+    stopped_by: Option<IdTokenV1<'a>>,
+    state: TransactionStateV1,
+    charging_state: Option<Cow<'a, str>>,
+    reservation_id: Option<i64>,
+    remote_start_id: Option<i64>,
+    last_seq_no: Option<u64>,
+    offline: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+pub(crate) fn encode_transaction(tx: &Transaction) -> Result<Vec<u8>, StorageError> {
+    let record = TransactionV1 {
+        number: tx.number,
+        station: text(tx.station.as_str()),
+        station_tx_id: text(&tx.station_tx_id),
+        protocol: tx.protocol.into(),
+        evse: tx.location.evse,
+        connector: tx.location.connector,
+        id_token: tx.id_token.as_ref().map(IdTokenV1::of),
+        group_id: opt_text(&tx.group_id),
+        authorization: tx.authorization.map(Into::into),
+        started_at: tx.started_at.map(Timestamp::unix_millis),
+        meter_start_wh: tx.meter_start_wh,
+        ended_at: tx.ended_at.map(Timestamp::unix_millis),
+        meter_stop_wh: tx.meter_stop_wh,
+        first_register: tx.first_register.as_ref().map(RegisterReadingV1::of),
+        last_register: tx.last_register.as_ref().map(RegisterReadingV1::of),
+        stop_reason: opt_text(&tx.stop_reason),
+        stopped_by: tx.stopped_by.as_ref().map(IdTokenV1::of),
+        state: tx.state.into(),
+        charging_state: opt_text(&tx.charging_state),
+        reservation_id: tx.reservation_id,
+        remote_start_id: tx.remote_start_id,
+        last_seq_no: tx.last_seq_no,
+        offline: tx.offline,
+        created_at: tx.created_at.unix_millis(),
+        updated_at: tx.updated_at.unix_millis(),
+    };
+    encode("transaction", &record)
+}
+
+pub(crate) fn decode_transaction(bytes: &[u8]) -> Result<Transaction, StorageError> {
+    let record: TransactionV1<'_> = decode_v1("transaction", bytes)?;
+    Ok(Transaction {
+        number: record.number,
+        station: station_id("transaction", &record.station)?,
+        station_tx_id: record.station_tx_id.into_owned(),
+        protocol: record.protocol.into(),
+        location: EvseConnector {
+            evse: record.evse,
+            connector: record.connector,
+        },
+        id_token: record.id_token.map(IdTokenV1::into_domain),
+        group_id: owned(record.group_id),
+        authorization: record.authorization.map(Into::into),
+        started_at: record.started_at.map(time),
+        meter_start_wh: record.meter_start_wh,
+        ended_at: record.ended_at.map(time),
+        meter_stop_wh: record.meter_stop_wh,
+        first_register: record.first_register.map(RegisterReadingV1::into_domain),
+        last_register: record.last_register.map(RegisterReadingV1::into_domain),
+        stop_reason: owned(record.stop_reason),
+        stopped_by: record.stopped_by.map(IdTokenV1::into_domain),
+        state: record.state.into(),
+        charging_state: owned(record.charging_state),
+        reservation_id: record.reservation_id,
+        remote_start_id: record.remote_start_id,
+        last_seq_no: record.last_seq_no,
+        offline: record.offline,
+        created_at: time(record.created_at),
+        updated_at: time(record.updated_at),
+    })
+}
+
+#[derive(Serialize, Deserialize)]
+struct TransactionEventRecordV1<'a> {
+    seq_no: u64,
+    event_type: TransactionEventTypeV1,
+    trigger_reason: Cow<'a, str>,
+    timestamp: i64,
+    offline: bool,
+    received_at: i64,
+}
+
+pub(crate) fn encode_tx_event(event: &TransactionEventRecord) -> Result<Vec<u8>, StorageError> {
+    let record = TransactionEventRecordV1 {
+        seq_no: event.seq_no,
+        event_type: event.event_type.into(),
+        trigger_reason: text(&event.trigger_reason),
+        timestamp: event.timestamp.unix_millis(),
+        offline: event.offline,
+        received_at: event.received_at.unix_millis(),
+    };
+    encode("transaction event", &record)
+}
+
+pub(crate) fn decode_tx_event(bytes: &[u8]) -> Result<TransactionEventRecord, StorageError> {
+    let record: TransactionEventRecordV1<'_> = decode_v1("transaction event", bytes)?;
+    Ok(TransactionEventRecord {
+        seq_no: record.seq_no,
+        event_type: record.event_type.into(),
+        trigger_reason: record.trigger_reason.into_owned(),
+        timestamp: time(record.timestamp),
+        offline: record.offline,
+        received_at: time(record.received_at),
+    })
+}
+
+// ---------------------------------------------------------------- meter readings
+
+/// The readings measured at one instant (of a transaction, or of an EVSE),
+/// kept as one value so that a MeterValues message costs one write per
+/// instant, not one per reading.
+#[derive(Serialize, Deserialize)]
+struct SampleGroupV1<'a> {
+    timestamp: i64,
+    samples: Vec<SampleV1<'a>>,
+}
+
+/// A reading without its time, which its group holds.
+#[derive(Serialize, Deserialize)]
+struct SampleV1<'a> {
+    measurand: Cow<'a, str>,
+    phase: Option<Cow<'a, str>>,
+    location: Option<Cow<'a, str>>,
+    context: Option<Cow<'a, str>>,
+    value: Option<f64>,
+    unit: Option<Cow<'a, str>>,
+    signed_data: Option<Cow<'a, str>>,
+}
+
+/// Encodes readings that all have the time `at`.
+pub(crate) fn encode_samples(
+    at: Timestamp,
+    samples: &[MeterSample],
+) -> Result<Vec<u8>, StorageError> {
+    let record = SampleGroupV1 {
+        timestamp: at.unix_millis(),
+        samples: samples
+            .iter()
+            .map(|sample| SampleV1 {
+                measurand: text(&sample.measurand),
+                phase: opt_text(&sample.phase),
+                location: opt_text(&sample.location),
+                context: opt_text(&sample.context),
+                value: sample.value,
+                unit: opt_text(&sample.unit),
+                signed_data: opt_text(&sample.signed_data),
+            })
+            .collect(),
+    };
+    encode("meter readings", &record)
+}
+
+pub(crate) fn decode_samples(bytes: &[u8]) -> Result<Vec<MeterSample>, StorageError> {
+    let record: SampleGroupV1<'_> = decode_v1("meter readings", bytes)?;
+    Ok(record
+        .samples
+        .into_iter()
+        .map(|sample| MeterSample {
+            timestamp: time(record.timestamp),
+            measurand: sample.measurand.into_owned(),
+            phase: owned(sample.phase),
+            location: owned(sample.location),
+            context: owned(sample.context),
+            value: sample.value,
+            unit: owned(sample.unit),
+            signed_data: owned(sample.signed_data),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- station log
+
+#[derive(Serialize, Deserialize)]
+struct StationEventV1<'a> {
+    station: Cow<'a, str>,
+    received_at: i64,
+    kind: StationEventKindV1<'a>,
+}
+
+/// [`StationEventKind`] on disk. Variants are stored by position: append only.
+#[derive(Serialize, Deserialize)]
+enum StationEventKindV1<'a> {
+    Connected {
+        protocol: ProtocolV1,
+    },
+    Disconnected {
+        reason: Cow<'a, str>,
+    },
+    Booted {
+        reason: Option<Cow<'a, str>>,
+        answered: Cow<'a, str>,
+    },
+    DataTransfer {
+        vendor_id: Cow<'a, str>,
+        message_id: Option<Cow<'a, str>>,
+        data: Option<Cow<'a, str>>,
+        answered: Cow<'a, str>,
+    },
+    FirmwareStatus {
+        status: Cow<'a, str>,
+        request_id: Option<i64>,
+    },
+    DiagnosticsStatus {
+        status: Cow<'a, str>,
+    },
+    LogStatus {
+        status: Cow<'a, str>,
+        request_id: Option<i64>,
+    },
+    SecurityEvent {
+        event_type: Cow<'a, str>,
+        timestamp: i64,
+        tech_info: Option<Cow<'a, str>>,
+    },
+    DeviceEvent(DeviceEventV1<'a>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct DeviceEventV1<'a> {
+    event_id: i64,
+    timestamp: i64,
+    trigger: Cow<'a, str>,
+    cause: Option<i64>,
+    actual_value: Cow<'a, str>,
+    tech_code: Option<Cow<'a, str>>,
+    tech_info: Option<Cow<'a, str>>,
+    cleared: Option<bool>,
+    transaction_id: Option<Cow<'a, str>>,
+    variable_monitoring_id: Option<i64>,
+    notification_type: Cow<'a, str>,
+    component: Cow<'a, str>,
+    variable: Cow<'a, str>,
+}
+
+impl<'a> StationEventKindV1<'a> {
+    fn of(kind: &'a StationEventKind) -> Self {
+        match kind {
+            StationEventKind::Connected { protocol } => StationEventKindV1::Connected {
+                protocol: (*protocol).into(),
+            },
+            StationEventKind::Disconnected { reason } => StationEventKindV1::Disconnected {
+                reason: text(reason),
+            },
+            StationEventKind::Booted { reason, answered } => StationEventKindV1::Booted {
+                reason: opt_text(reason),
+                answered: text(answered),
+            },
+            StationEventKind::DataTransfer {
+                vendor_id,
+                message_id,
+                data,
+                answered,
+            } => StationEventKindV1::DataTransfer {
+                vendor_id: text(vendor_id),
+                message_id: opt_text(message_id),
+                data: opt_text(data),
+                answered: text(answered),
+            },
+            StationEventKind::FirmwareStatus { status, request_id } => {
+                StationEventKindV1::FirmwareStatus {
+                    status: text(status),
+                    request_id: *request_id,
+                }
+            }
+            StationEventKind::DiagnosticsStatus { status } => {
+                StationEventKindV1::DiagnosticsStatus {
+                    status: text(status),
+                }
+            }
+            StationEventKind::LogStatus { status, request_id } => StationEventKindV1::LogStatus {
+                status: text(status),
+                request_id: *request_id,
+            },
+            StationEventKind::SecurityEvent {
+                event_type,
+                timestamp,
+                tech_info,
+            } => StationEventKindV1::SecurityEvent {
+                event_type: text(event_type),
+                timestamp: timestamp.unix_millis(),
+                tech_info: opt_text(tech_info),
+            },
+            StationEventKind::DeviceEvent(event) => {
+                StationEventKindV1::DeviceEvent(DeviceEventV1 {
+                    event_id: event.event_id,
+                    timestamp: event.timestamp.unix_millis(),
+                    trigger: text(&event.trigger),
+                    cause: event.cause,
+                    actual_value: text(&event.actual_value),
+                    tech_code: opt_text(&event.tech_code),
+                    tech_info: opt_text(&event.tech_info),
+                    cleared: event.cleared,
+                    transaction_id: opt_text(&event.transaction_id),
+                    variable_monitoring_id: event.variable_monitoring_id,
+                    notification_type: text(&event.notification_type),
+                    component: text(&event.component),
+                    variable: text(&event.variable),
+                })
+            }
+        }
+    }
+
+    fn into_domain(self) -> StationEventKind {
+        match self {
+            StationEventKindV1::Connected { protocol } => StationEventKind::Connected {
+                protocol: protocol.into(),
+            },
+            StationEventKindV1::Disconnected { reason } => StationEventKind::Disconnected {
+                reason: reason.into_owned(),
+            },
+            StationEventKindV1::Booted { reason, answered } => StationEventKind::Booted {
+                reason: owned(reason),
+                answered: answered.into_owned(),
+            },
+            StationEventKindV1::DataTransfer {
+                vendor_id,
+                message_id,
+                data,
+                answered,
+            } => StationEventKind::DataTransfer {
+                vendor_id: vendor_id.into_owned(),
+                message_id: owned(message_id),
+                data: owned(data),
+                answered: answered.into_owned(),
+            },
+            StationEventKindV1::FirmwareStatus { status, request_id } => {
+                StationEventKind::FirmwareStatus {
+                    status: status.into_owned(),
+                    request_id,
+                }
+            }
+            StationEventKindV1::DiagnosticsStatus { status } => {
+                StationEventKind::DiagnosticsStatus {
+                    status: status.into_owned(),
+                }
+            }
+            StationEventKindV1::LogStatus { status, request_id } => StationEventKind::LogStatus {
+                status: status.into_owned(),
+                request_id,
+            },
+            StationEventKindV1::SecurityEvent {
+                event_type,
+                timestamp,
+                tech_info,
+            } => StationEventKind::SecurityEvent {
+                event_type: event_type.into_owned(),
+                timestamp: time(timestamp),
+                tech_info: owned(tech_info),
+            },
+            StationEventKindV1::DeviceEvent(event) => StationEventKind::DeviceEvent(DeviceEvent {
+                event_id: event.event_id,
+                timestamp: time(event.timestamp),
+                trigger: event.trigger.into_owned(),
+                cause: event.cause,
+                actual_value: event.actual_value.into_owned(),
+                tech_code: owned(event.tech_code),
+                tech_info: owned(event.tech_info),
+                cleared: event.cleared,
+                transaction_id: owned(event.transaction_id),
+                variable_monitoring_id: event.variable_monitoring_id,
+                notification_type: event.notification_type.into_owned(),
+                component: event.component.into_owned(),
+                variable: event.variable.into_owned(),
+            }),
+        }
+    }
+}
+
+pub(crate) fn encode_station_event(event: &StationEvent) -> Result<Vec<u8>, StorageError> {
+    let record = StationEventV1 {
+        station: text(event.station.as_str()),
+        received_at: event.received_at.unix_millis(),
+        kind: StationEventKindV1::of(&event.kind),
+    };
+    encode("station event", &record)
+}
+
+pub(crate) fn decode_station_event(bytes: &[u8]) -> Result<StationEvent, StorageError> {
+    let record: StationEventV1<'_> = decode_v1("station event", bytes)?;
+    Ok(StationEvent {
+        station: station_id("station event", &record.station)?,
+        received_at: time(record.received_at),
+        kind: record.kind.into_domain(),
+    })
+}
+
+// ---------------------------------------------------------------- device model
+
+#[derive(Serialize, Deserialize)]
+struct ReportedVariableV1<'a> {
+    component: Cow<'a, str>,
+    component_instance: Option<Cow<'a, str>>,
+    evse: Option<u32>,
+    connector: Option<u32>,
+    variable: Cow<'a, str>,
+    variable_instance: Option<Cow<'a, str>>,
+    attributes: Vec<VariableAttributeV1<'a>>,
+    characteristics: Option<VariableCharacteristicsV1<'a>>,
+    reported_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VariableAttributeV1<'a> {
+    kind: Cow<'a, str>,
+    value: Option<Cow<'a, str>>,
+    mutability: Option<Cow<'a, str>>,
+    persistent: Option<bool>,
+    constant: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VariableCharacteristicsV1<'a> {
+    unit: Option<Cow<'a, str>>,
+    data_type: Cow<'a, str>,
+    min_limit: Option<f64>,
+    max_limit: Option<f64>,
+    values_list: Option<Cow<'a, str>>,
+    supports_monitoring: bool,
+}
+
+pub(crate) fn encode_variable(variable: &ReportedVariable) -> Result<Vec<u8>, StorageError> {
+    let address = &variable.address;
+    let attributes = variable
+        .attributes
+        .iter()
+        .map(|attribute| VariableAttributeV1 {
+            kind: text(&attribute.kind),
+            value: opt_text(&attribute.value),
+            mutability: opt_text(&attribute.mutability),
+            persistent: attribute.persistent,
+            constant: attribute.constant,
+        })
+        .collect();
+    let characteristics = variable
+        .characteristics
+        .as_ref()
+        .map(|c| VariableCharacteristicsV1 {
+            unit: opt_text(&c.unit),
+            data_type: text(&c.data_type),
+            min_limit: c.min_limit,
+            max_limit: c.max_limit,
+            values_list: opt_text(&c.values_list),
+            supports_monitoring: c.supports_monitoring,
+        });
+    let record = ReportedVariableV1 {
+        component: text(&address.component),
+        component_instance: opt_text(&address.component_instance),
+        evse: address.evse,
+        connector: address.connector,
+        variable: text(&address.variable),
+        variable_instance: opt_text(&address.variable_instance),
+        attributes,
+        characteristics,
+        reported_at: variable.reported_at.unix_millis(),
+    };
+    encode("reported variable", &record)
+}
+
+pub(crate) fn decode_variable(bytes: &[u8]) -> Result<ReportedVariable, StorageError> {
+    let record: ReportedVariableV1<'_> = decode_v1("reported variable", bytes)?;
+    let attributes = record
+        .attributes
+        .into_iter()
+        .map(|attribute| VariableAttribute {
+            kind: attribute.kind.into_owned(),
+            value: owned(attribute.value),
+            mutability: owned(attribute.mutability),
+            persistent: attribute.persistent,
+            constant: attribute.constant,
+        })
+        .collect();
+    let characteristics = record.characteristics.map(|c| VariableCharacteristics {
+        unit: owned(c.unit),
+        data_type: c.data_type.into_owned(),
+        min_limit: c.min_limit,
+        max_limit: c.max_limit,
+        values_list: owned(c.values_list),
+        supports_monitoring: c.supports_monitoring,
+    });
+    Ok(ReportedVariable {
+        address: VariableAddress {
+            component: record.component.into_owned(),
+            component_instance: owned(record.component_instance),
+            evse: record.evse,
+            connector: record.connector,
+            variable: record.variable.into_owned(),
+            variable_instance: owned(record.variable_instance),
+        },
+        attributes,
+        characteristics,
+        reported_at: time(record.reported_at),
+    })
+}

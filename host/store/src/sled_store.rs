@@ -1,0 +1,704 @@
+//! [`SledStore`]: the domain's [`Storage`] on one sled tree.
+//!
+//! Writes: [`Storage::apply`] turns a [`ChangeSet`] into the writes of one
+//! [`WriteSet`] (atomic across a crash, see [`crate::writes`]), reading the
+//! old transaction where an index must be cleaned up and the stored readings
+//! of an instant where new ones join them, and hands back a ticket for
+//! [`Storage::durable`] (see [`crate::commit`]). Reads are point lookups and
+//! prefix scans over the keys of [`crate::keys`]; no read walks a whole
+//! table unless it lists one.
+
+use std::fs::{self, File, TryLockError};
+use std::io;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use domain::connector::ConnectorStatus;
+use domain::device_model::ReportedVariable;
+use domain::event::StationEvent;
+use domain::meter::MeterSample;
+use domain::station::{Station, StationId};
+use domain::storage::DurableFuture;
+use domain::time::Timestamp;
+use domain::token::{IdTokenRecord, token_key};
+use domain::transaction::{StartKey, Transaction, TransactionEventRecord, TransactionState};
+use domain::{Change, ChangeSet, Storage, StorageError, WriteTicket};
+
+use crate::commit::{Flusher, GroupCommit};
+use crate::counter::Counter;
+use crate::error::StoreError;
+use crate::writes::{WriteLock, WriteSet};
+use crate::{backend, format, keys, records, writes};
+
+/// The name of the lock file in the data directory.
+const LOCK_FILE: &str = "gridlet.lock";
+
+/// Transaction numbers reserved per flush. A crash skips at most this many;
+/// a clean close skips none.
+const TRANSACTION_NUMBER_BLOCK: u64 = 1_000;
+
+/// How long `open` tries again to lock a locked directory (see `lock_dir`).
+const LOCK_WAIT: Duration = Duration::from_millis(500);
+
+/// How long `open` waits for sled's own lock on the directory (see `open_sled`).
+const SLED_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// History sequence numbers reserved per flush.
+const HISTORY_SEQUENCE_BLOCK: u64 = 1 << 20;
+
+/// How a [`SledStore`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The group-commit window. A flush waits to gather writers until writes
+    /// pause for a moment (0.1 ms), but never longer than this after the
+    /// previous flush began: under a steady stream of writes the store
+    /// flushes once per interval, and a store idle for longer flushes a new
+    /// write at once.
+    pub flush_interval: Duration,
+    /// How much memory sled may use to cache pages.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            flush_interval: Duration::from_millis(2),
+            cache_capacity_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
+/// Counts for monitoring and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Change sets applied since the store was opened.
+    pub writes: u64,
+    /// Group-commit flushes run since the store was opened.
+    pub flushes: u64,
+}
+
+/// Gridlet's embedded store: everything the domain keeps, in one directory.
+///
+/// Open it with [`SledStore::open`], share it (it is `Send + Sync`), and
+/// [`close`](SledStore::close) it on shutdown; dropping it closes it too, at
+/// the cost of not seeing a failure. The directory stays locked against other
+/// processes until the store is dropped.
+pub struct SledStore {
+    db: sled::Db,
+    flusher: Flusher,
+    /// Issues transaction numbers.
+    transaction_numbers: Counter,
+    /// Orders the append-only histories (status reports, station logs).
+    history_sequence: Counter,
+    /// Lets one change set at a time write, which makes change sets atomic
+    /// across a crash and keeps what `apply` reads (an old transaction, stored
+    /// readings) true until it writes.
+    write_lock: WriteLock,
+    dir: PathBuf,
+    /// Held for the store's life: an exclusive lock on [`LOCK_FILE`]. Declared
+    /// last so that it is released after sled has closed.
+    _lock: File,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    ///
+    /// Fails with [`StoreError::InUse`] while another process has it open,
+    /// and with [`StoreError::NewerFormat`] if a newer Gridlet wrote it.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
+        let directory_error = |source| StoreError::Directory {
+            dir: dir.to_owned(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(directory_error)?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+            .map_err(directory_error)?;
+        lock_dir(&lock, dir)?;
+        let db = open_sled(dir, &options)?;
+        format::check(&db, dir)?;
+        let storage = |source| StoreError::Storage {
+            dir: dir.to_owned(),
+            source,
+        };
+        writes::recover(&db).map_err(storage)?;
+        let transaction_numbers = Counter::load(
+            &db,
+            keys::meta::TRANSACTION_NUMBERS,
+            "transaction numbers",
+            1,
+            TRANSACTION_NUMBER_BLOCK,
+        )
+        .map_err(storage)?;
+        let history_sequence = Counter::load(
+            &db,
+            keys::meta::HISTORY_SEQUENCE,
+            "history sequence numbers",
+            0,
+            HISTORY_SEQUENCE_BLOCK,
+        )
+        .map_err(storage)?;
+        let flusher = GroupCommit::start(
+            {
+                let db = db.clone();
+                move || db.flush().map(drop).map_err(|e| e.to_string())
+            },
+            options.flush_interval,
+        )
+        .map_err(StoreError::Flusher)?;
+        Ok(SledStore {
+            db,
+            flusher,
+            transaction_numbers,
+            history_sequence,
+            write_lock: WriteLock::new(),
+            dir: dir.to_owned(),
+            _lock: lock,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes and flushes everything, and stops the flusher. Later writes
+    /// fail with [`StorageError::Unavailable`]; reads keep working. Calling
+    /// it again does nothing.
+    pub fn close(&self) -> Result<(), StorageError> {
+        let stopped = self.flusher.stop();
+        let released = self.release();
+        let flushed = self.db.flush().map(drop).map_err(backend);
+        stopped.and(released).and(flushed)
+    }
+
+    /// Clears `pending` and gives back the counters' unused reservations.
+    fn release(&self) -> Result<(), StorageError> {
+        // wait for a change set still being written
+        let _writing = self.write_lock.lock(&self.db)?;
+        writes::clear(&self.db)?;
+        self.transaction_numbers.release(&self.db)?;
+        self.history_sequence.release(&self.db)
+    }
+
+    /// Counts of writes and flushes since the store was opened.
+    pub fn stats(&self) -> StoreStats {
+        let commit = self.flusher.commit();
+        StoreStats {
+            writes: commit.writes(),
+            flushes: commit.flushes(),
+        }
+    }
+
+    fn get<T>(
+        &self,
+        key: &[u8],
+        decode: fn(&[u8]) -> Result<T, StorageError>,
+    ) -> Result<Option<T>, StorageError> {
+        match self.db.get(key).map_err(backend)? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every value under `prefix`, in key order.
+    fn scan<T>(
+        &self,
+        prefix: &[u8],
+        decode: fn(&[u8]) -> Result<T, StorageError>,
+    ) -> Result<Vec<T>, StorageError> {
+        let mut found = Vec::new();
+        for entry in self.db.scan_prefix(prefix) {
+            let (_, value) = entry.map_err(backend)?;
+            found.push(decode(&value)?);
+        }
+        Ok(found)
+    }
+
+    /// The last `limit` values under `prefix`, in key order.
+    fn latest<T>(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+        decode: fn(&[u8]) -> Result<T, StorageError>,
+    ) -> Result<Vec<T>, StorageError> {
+        let mut found = Vec::with_capacity(limit.min(1024));
+        for entry in self.db.scan_prefix(prefix).rev().take(limit) {
+            let (_, value) = entry.map_err(backend)?;
+            found.push(decode(&value)?);
+        }
+        found.reverse();
+        Ok(found)
+    }
+
+    /// Up to `limit` values of `table`, in key order, after the key `after`.
+    fn page<T>(
+        &self,
+        table: u8,
+        after: Option<Vec<u8>>,
+        limit: usize,
+        decode: fn(&[u8]) -> Result<T, StorageError>,
+    ) -> Result<Vec<T>, StorageError> {
+        let prefix = keys::table_prefix(table);
+        let start = match after {
+            Some(key) => Bound::Excluded(key),
+            None => Bound::Included(prefix.clone()),
+        };
+        let end = match keys::prefix_end(&prefix) {
+            Some(end) => Bound::Excluded(end),
+            None => Bound::Unbounded,
+        };
+        let mut found = Vec::with_capacity(limit.min(1024));
+        for entry in self.db.range((start, end)).take(limit) {
+            let (_, value) = entry.map_err(backend)?;
+            found.push(decode(&value)?);
+        }
+        Ok(found)
+    }
+
+    /// The transaction an index entry points to.
+    fn indexed_transaction(&self, index_key: &[u8]) -> Result<Option<Transaction>, StorageError> {
+        let Some(number) = self.get(index_key, records::decode_number)? else {
+            return Ok(None);
+        };
+        match self.transaction(number)? {
+            Some(tx) => Ok(Some(tx)),
+            None => Err(records::corrupt(
+                "transaction index",
+                format!("an index entry points to transaction {number}, which does not exist"),
+            )),
+        }
+    }
+
+    /// Adds a transaction's record and its index changes to `writes`.
+    fn put_transaction(
+        &self,
+        writes: &mut WriteSet<'_>,
+        tx: &Transaction,
+    ) -> Result<(), StorageError> {
+        let key = keys::transaction(tx.number);
+        let old = match writes.get(&key)? {
+            Some(bytes) => Some(records::decode_transaction(&bytes)?),
+            None => None,
+        };
+        let old = old.as_ref();
+        let by_station_tx_id =
+            |t: &Transaction| Some(keys::tx_by_station_tx_id(&t.station, &t.station_tx_id));
+        let by_start = |t: &Transaction| t.start_key().map(|key| keys::tx_by_start(&key));
+        let active_by_token = |t: &Transaction| match (&t.id_token, t.state) {
+            (Some(token), TransactionState::Active) => {
+                Some(keys::active_tx_by_token(&token_key(&token.value), t.number))
+            }
+            _ => None,
+        };
+        let number = records::encode_number(tx.number)?;
+        for index in [by_station_tx_id, by_start] {
+            update_index(writes, old.and_then(index), index(tx), &number);
+        }
+        update_index(
+            writes,
+            old.and_then(active_by_token),
+            active_by_token(tx),
+            &records::encode_marker(),
+        );
+        writes.put(key, records::encode_transaction(tx)?);
+        Ok(())
+    }
+
+    /// Adds readings to `writes`, one value per instant: a reading the same
+    /// as a stored one (same instant, measurand, phase, location and context)
+    /// replaces it. `key_at` gives the key of an instant's readings.
+    fn add_samples(
+        &self,
+        writes: &mut WriteSet<'_>,
+        samples: &[MeterSample],
+        key_at: impl Fn(Timestamp) -> Vec<u8>,
+    ) -> Result<(), StorageError> {
+        let mut by_time: Vec<&MeterSample> = samples.iter().collect();
+        by_time.sort_by_key(|sample| sample.timestamp);
+        for instant in by_time.chunk_by(|a, b| a.timestamp == b.timestamp) {
+            let at = instant[0].timestamp;
+            let key = key_at(at);
+            let mut stored = match writes.get(&key)? {
+                Some(bytes) => records::decode_samples(&bytes)?,
+                None => Vec::with_capacity(instant.len()),
+            };
+            for &sample in instant {
+                match stored.binary_search_by(|s| sample_identity(s).cmp(&sample_identity(sample)))
+                {
+                    Ok(same) => stored[same] = sample.clone(),
+                    Err(place) => stored.insert(place, sample.clone()),
+                }
+            }
+            writes.put(key, records::encode_samples(at, &stored)?);
+        }
+        Ok(())
+    }
+}
+
+/// What makes two readings of one instant the same reading; also their order.
+fn sample_identity(sample: &MeterSample) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+    (
+        &sample.measurand,
+        sample.phase.as_deref(),
+        sample.location.as_deref(),
+        sample.context.as_deref(),
+    )
+}
+
+/// Takes the exclusive lock on the open `gridlet.lock` of `dir`.
+///
+/// A lock can be held for a moment by a process that is not using the
+/// store: a child this process forks keeps our open files (and so their
+/// locks) until it `exec`s. So a held lock is tried again for [`LOCK_WAIT`]
+/// before the directory is reported in use.
+fn lock_dir(lock: &File, dir: &Path) -> Result<(), StoreError> {
+    let started = Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(StoreError::InUse {
+                    dir: dir.to_owned(),
+                });
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(StoreError::Directory {
+                    dir: dir.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
+/// Opens sled in `dir`, whose `gridlet.lock` the caller holds.
+fn open_sled(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(options.cache_capacity_bytes)
+        .mode(sled::Mode::HighThroughput)
+        // The flusher thread of `commit` does all flushing.
+        .flush_every_ms(None);
+    let started = Instant::now();
+    loop {
+        match config.open() {
+            Ok(db) => return Ok(db),
+            // sled reports its own directory lock being held as an `Other`
+            // I/O error. As we hold `gridlet.lock`, the holder is a store this
+            // process has just dropped, whose I/O threads let go in a moment,
+            // or a child forked a moment ago (see `lock_dir`).
+            Err(sled::Error::Io(e))
+                if e.kind() == io::ErrorKind::Other && started.elapsed() < SLED_LOCK_WAIT =>
+            {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => {
+                return Err(StoreError::Open {
+                    dir: dir.to_owned(),
+                    source: e.into(),
+                });
+            }
+        }
+    }
+}
+
+/// Moves an index entry from `old` to `new`: removes the old key if it
+/// differs, and writes the new one unless it was already there.
+fn update_index(
+    writes: &mut WriteSet<'_>,
+    old: Option<Vec<u8>>,
+    new: Option<Vec<u8>>,
+    value: &[u8],
+) {
+    if old == new {
+        return;
+    }
+    if let Some(old) = old {
+        writes.remove(old);
+    }
+    if let Some(new) = new {
+        writes.put(new, value.to_vec());
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            tracing::error!(error = %e, dir = %self.dir.display(), "closing the store failed");
+        }
+    }
+}
+
+impl Storage for SledStore {
+    fn station(&self, id: &StationId) -> Result<Option<Station>, StorageError> {
+        self.get(&keys::station(id), records::decode_station)
+    }
+
+    fn stations(
+        &self,
+        after: Option<&StationId>,
+        limit: usize,
+    ) -> Result<Vec<Station>, StorageError> {
+        self.page(
+            keys::table::STATION,
+            after.map(keys::station),
+            limit,
+            records::decode_station,
+        )
+    }
+
+    fn last_seen(&self, id: &StationId) -> Result<Option<Timestamp>, StorageError> {
+        self.get(&keys::last_seen(id), records::decode_timestamp)
+    }
+
+    fn connector_statuses(&self, id: &StationId) -> Result<Vec<ConnectorStatus>, StorageError> {
+        self.scan(&keys::connector_status_prefix(id), records::decode_status)
+    }
+
+    fn status_history(
+        &self,
+        id: &StationId,
+        limit: usize,
+    ) -> Result<Vec<ConnectorStatus>, StorageError> {
+        self.latest(
+            &keys::status_history_prefix(id),
+            limit,
+            records::decode_status,
+        )
+    }
+
+    fn id_token(&self, value: &str) -> Result<Option<IdTokenRecord>, StorageError> {
+        self.get(&keys::id_token(&token_key(value)), records::decode_id_token)
+    }
+
+    fn id_tokens(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdTokenRecord>, StorageError> {
+        let after = after.map(|key| keys::id_token(&token_key(key)));
+        self.page(
+            keys::table::ID_TOKEN,
+            after,
+            limit,
+            records::decode_id_token,
+        )
+    }
+
+    fn transaction(&self, number: u64) -> Result<Option<Transaction>, StorageError> {
+        self.get(&keys::transaction(number), records::decode_transaction)
+    }
+
+    fn transaction_by_station_tx_id(
+        &self,
+        station: &StationId,
+        station_tx_id: &str,
+    ) -> Result<Option<Transaction>, StorageError> {
+        self.indexed_transaction(&keys::tx_by_station_tx_id(station, station_tx_id))
+    }
+
+    fn transaction_by_start(&self, key: &StartKey) -> Result<Option<Transaction>, StorageError> {
+        self.indexed_transaction(&keys::tx_by_start(key))
+    }
+
+    fn active_transactions_of_token(&self, value: &str) -> Result<Vec<u64>, StorageError> {
+        let mut numbers = Vec::new();
+        for entry in self
+            .db
+            .scan_prefix(keys::active_tx_by_token_prefix(&token_key(value)))
+        {
+            let (key, _) = entry.map_err(backend)?;
+            let number = keys::trailing_u64(&key).ok_or_else(|| {
+                records::corrupt("active transaction index", "a key is too short".to_owned())
+            })?;
+            numbers.push(number);
+        }
+        Ok(numbers)
+    }
+
+    fn transactions(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, StorageError> {
+        self.page(
+            keys::table::TRANSACTION,
+            after.map(keys::transaction),
+            limit,
+            records::decode_transaction,
+        )
+    }
+
+    fn meter_samples(&self, transaction: u64) -> Result<Vec<MeterSample>, StorageError> {
+        let instants = self.scan(
+            &keys::meter_sample_prefix(transaction),
+            records::decode_samples,
+        )?;
+        Ok(instants.into_iter().flatten().collect())
+    }
+
+    fn evse_samples(
+        &self,
+        station: &StationId,
+        evse: u32,
+        limit: usize,
+    ) -> Result<Vec<MeterSample>, StorageError> {
+        // the latest instants until they hold `limit` readings, then the latest `limit` of those
+        let mut instants = Vec::new();
+        let mut count = 0;
+        for entry in self
+            .db
+            .scan_prefix(keys::evse_sample_prefix(station, evse))
+            .rev()
+        {
+            if count >= limit {
+                break;
+            }
+            let (_, value) = entry.map_err(backend)?;
+            let samples = records::decode_samples(&value)?;
+            count += samples.len();
+            instants.push(samples);
+        }
+        let mut samples: Vec<MeterSample> = instants.into_iter().rev().flatten().collect();
+        samples.drain(..count.saturating_sub(limit));
+        Ok(samples)
+    }
+
+    fn transaction_events(
+        &self,
+        transaction: u64,
+    ) -> Result<Vec<TransactionEventRecord>, StorageError> {
+        self.scan(
+            &keys::tx_event_prefix(transaction),
+            records::decode_tx_event,
+        )
+    }
+
+    fn transaction_event(
+        &self,
+        transaction: u64,
+        seq_no: u64,
+    ) -> Result<Option<TransactionEventRecord>, StorageError> {
+        self.get(
+            &keys::tx_event(transaction, seq_no),
+            records::decode_tx_event,
+        )
+    }
+
+    fn station_events(
+        &self,
+        id: &StationId,
+        limit: usize,
+    ) -> Result<Vec<StationEvent>, StorageError> {
+        self.latest(
+            &keys::station_event_prefix(id),
+            limit,
+            records::decode_station_event,
+        )
+    }
+
+    fn reported_variables(&self, id: &StationId) -> Result<Vec<ReportedVariable>, StorageError> {
+        self.scan(
+            &keys::reported_variable_prefix(id),
+            records::decode_variable,
+        )
+    }
+
+    fn next_transaction_number(&self) -> Result<u64, StorageError> {
+        self.transaction_numbers.next(&self.db)
+    }
+
+    fn apply(&self, changes: ChangeSet) -> Result<WriteTicket, StorageError> {
+        if self.flusher.commit().is_stopping() {
+            return Err(StorageError::Unavailable("the store is closed".to_owned()));
+        }
+        let lock = self.write_lock.lock(&self.db)?;
+        let mut writes = WriteSet::new(&self.db, &lock);
+        for change in &changes.changes {
+            match change {
+                Change::PutStation(station) => {
+                    writes.put(
+                        keys::station(&station.id),
+                        records::encode_station(station)?,
+                    );
+                }
+                Change::StationSeen { station, at } => {
+                    writes.put(keys::last_seen(station), records::encode_timestamp(*at)?);
+                }
+                Change::RecordStatus(status) => {
+                    let value = records::encode_status(status)?;
+                    let seq = self.history_sequence.next(&self.db)?;
+                    writes.put(
+                        keys::connector_status(&status.station, status.location),
+                        value.clone(),
+                    );
+                    writes.put(keys::status_history(&status.station, seq), value);
+                }
+                Change::PutIdToken(token) => {
+                    writes.put(
+                        keys::id_token(&token.key()),
+                        records::encode_id_token(token)?,
+                    );
+                }
+                Change::DeleteIdToken(key) => {
+                    writes.remove(keys::id_token(&token_key(key)));
+                }
+                Change::PutTransaction(tx) => self.put_transaction(&mut writes, tx)?,
+                Change::AddMeterSamples {
+                    transaction,
+                    samples,
+                } => {
+                    self.add_samples(&mut writes, samples, |at| {
+                        keys::meter_samples_at(*transaction, at)
+                    })?;
+                }
+                Change::AddEvseSamples {
+                    station,
+                    evse,
+                    samples,
+                } => {
+                    self.add_samples(&mut writes, samples, |at| {
+                        keys::evse_samples_at(station, *evse, at)
+                    })?;
+                }
+                Change::RecordTransactionEvent { transaction, event } => {
+                    writes.put(
+                        keys::tx_event(*transaction, event.seq_no),
+                        records::encode_tx_event(event)?,
+                    );
+                }
+                Change::AppendStationEvent(event) => {
+                    let seq = self.history_sequence.next(&self.db)?;
+                    writes.put(
+                        keys::station_event(&event.station, seq),
+                        records::encode_station_event(event)?,
+                    );
+                }
+                Change::PutReportedVariables { station, variables } => {
+                    for variable in variables {
+                        writes.put(
+                            keys::reported_variable(station, &variable.address),
+                            records::encode_variable(variable)?,
+                        );
+                    }
+                }
+            }
+        }
+        writes.commit()?;
+        drop(lock);
+        Ok(self.flusher.record_write())
+    }
+
+    fn durable(&self, ticket: WriteTicket) -> DurableFuture {
+        self.flusher.durable(ticket)
+    }
+}

@@ -1,0 +1,16 @@
+//! The store's tests, one binary: each module tests one promise through the
+//! public API, on real sled directories in temporary folders.
+//!
+//! - `changes`: every change round-trips; indexes, replays, ordering, paging.
+//! - `durability`: group commit, concurrent writers, and a `kill -9` test
+//!   that runs a writer in a child process.
+//! - `opening`: locked, corrupt, foreign and newer-format directories.
+
+// Test code may unwrap (clippy.toml allows it in tests); this extends that to
+// the helpers and child halves outside `#[test]` functions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod changes;
+mod durability;
+mod opening;
+mod support;
