@@ -1,0 +1,205 @@
+//! The command line: `gridlet serve`, operator commands on the data
+//! directory, and `gridlet sim`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::config::Config;
+
+/// Gridlet: an OCPP 1.6J and 2.0.1 charging station management system.
+#[derive(Debug, Parser)]
+#[command(name = "gridlet", version, about)]
+pub struct Cli {
+    /// TOML configuration file (settings not in it keep their defaults).
+    #[arg(long, global = true, env = "GRIDLET_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides the configuration).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:9410 (overrides the configuration).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage charging stations (while the server is stopped).
+    #[command(subcommand)]
+    Station(StationCommand),
+    /// Manage ID tokens (while the server is stopped).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Inspect transactions (while the server is stopped).
+    #[command(subcommand)]
+    Transaction(TransactionCommand),
+    /// Run a simulated charging station against any OCPP server.
+    Sim(sim::cli::SimArgs),
+    /// Print the effective configuration.
+    Config,
+}
+
+/// How a station's password is given.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The password (visible to other users of this machine; prefer --password-stdin).
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+    /// Generate a random password and print it.
+    #[arg(long)]
+    pub generate_password: bool,
+}
+
+/// `gridlet station …`
+#[derive(Debug, Subcommand)]
+pub enum StationCommand {
+    /// Register a station, accepted, with its HTTP Basic password.
+    Add {
+        /// The station's identity (the last segment of its OCPP URL).
+        id: String,
+        /// How the password is given.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Approve a station that is pending (optionally setting its password).
+    Approve {
+        /// The station's identity.
+        id: String,
+        /// How the password is given.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Reject a station: its boots are answered Rejected.
+    Reject {
+        /// The station's identity.
+        id: String,
+    },
+    /// Set a station's password.
+    SetPassword {
+        /// The station's identity.
+        id: String,
+        /// How the password is given.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// List stations.
+    List,
+    /// Show a station: boot facts, connectors, recent status history and log.
+    Show {
+        /// The station's identity.
+        id: String,
+        /// How many history and log entries to show.
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+    },
+}
+
+/// `gridlet token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Add or replace an ID token.
+    Add {
+        /// The token (RFID UID, key code, account id, …).
+        token: String,
+        /// Its type (ISO14443, ISO15693, KeyCode, eMAID, MacAddress, Central, Local); any type when left out.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        /// Block it instead of accepting it.
+        #[arg(long)]
+        blocked: bool,
+        /// When it expires (RFC 3339, e.g. 2027-01-01T00:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        expires: Option<String>,
+        /// Its group (1.6 parentIdTag, 2.0.1 groupIdToken).
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
+        /// Allow it in several transactions at once.
+        #[arg(long)]
+        concurrent: bool,
+    },
+    /// Remove an ID token.
+    Remove {
+        /// The token.
+        token: String,
+    },
+    /// List ID tokens.
+    List,
+}
+
+/// `gridlet transaction …`
+#[derive(Debug, Subcommand)]
+pub enum TransactionCommand {
+    /// List transactions.
+    List {
+        /// Show at most this many, the latest ones.
+        #[arg(long, default_value_t = 50)]
+        last: usize,
+    },
+    /// Show a transaction with its meter readings and events.
+    Show {
+        /// The transaction's number.
+        number: u64,
+    },
+}
+
+/// Runs the program; returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref(), |name| std::env::var(name).ok())?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            init_logging(&config.log.filter, &config.log.format)?;
+            runtime.block_on(crate::serve::serve(config))
+        }
+        Command::Sim(args) => {
+            init_logging("warn", "text")?;
+            runtime.block_on(sim::cli::run(args))
+        }
+        Command::Config => {
+            print!("{}", commands::render_config(&config));
+            Ok(())
+        }
+        Command::Station(command) => runtime.block_on(commands::station(&config, command)),
+        Command::Token(command) => runtime.block_on(commands::token(&config, command)),
+        Command::Transaction(command) => commands::transaction(&config, command),
+    }
+}
+
+fn init_logging(filter: &str, format: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|e| anyhow::anyhow!("invalid log filter {filter:?}: {e}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let result = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    result.map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+}

@@ -1,0 +1,317 @@
+//! Configuration: built-in defaults, overridden by a TOML file, overridden
+//! by environment variables, overridden by command-line flags.
+//!
+//! Every setting, its TOML key and its environment variable:
+//!
+//! | TOML key | environment variable | default |
+//! |---|---|---|
+//! | `listen` | `GRIDLET_LISTEN` | `127.0.0.1:9410` |
+//! | `data_dir` | `GRIDLET_DATA_DIR` | `gridlet-data` |
+//! | `ocpp.versions` | `GRIDLET_OCPP_VERSIONS` (comma-separated) | `["ocpp2.0.1", "ocpp1.6"]` |
+//! | `ocpp.heartbeat_interval_secs` | `GRIDLET_OCPP_HEARTBEAT_INTERVAL_SECS` | `300` |
+//! | `ocpp.pending_retry_secs` | `GRIDLET_OCPP_PENDING_RETRY_SECS` | `60` |
+//! | `ocpp.max_message_bytes` | `GRIDLET_OCPP_MAX_MESSAGE_BYTES` | `262144` |
+//! | `ocpp.ping_interval_secs` (0 = off) | `GRIDLET_OCPP_PING_INTERVAL_SECS` | `60` |
+//! | `auth.unknown_stations` (`pending`/`reject`) | `GRIDLET_AUTH_UNKNOWN_STATIONS` | `pending` |
+//! | `auth.allow_stations_without_password` | `GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD` | `false` |
+//! | `storage.flush_interval_ms` | `GRIDLET_STORAGE_FLUSH_INTERVAL_MS` | `2` |
+//! | `log.filter` | `GRIDLET_LOG` | `info` |
+//! | `log.format` (`text`/`json`) | `GRIDLET_LOG_FORMAT` | `text` |
+//!
+//! Unknown keys in the file are errors, so a typo is not silently ignored.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use ocpp::OcppVersion;
+use session::admission::{AdmissionPolicy, UnknownStationPolicy};
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where data is kept.
+    pub data_dir: PathBuf,
+    /// OCPP settings.
+    pub ocpp: OcppSection,
+    /// Station admission.
+    pub auth: AuthSection,
+    /// Storage settings.
+    pub storage: StorageSection,
+    /// Logging.
+    pub log: LogSection,
+}
+
+/// `[ocpp]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcppSection {
+    /// Subprotocols offered (`ocpp2.0.1`, `ocpp1.6`).
+    pub versions: Vec<String>,
+    /// Heartbeat interval for accepted stations.
+    pub heartbeat_interval_secs: u32,
+    /// Boot retry interval for pending or rejected stations.
+    pub pending_retry_secs: u32,
+    /// Largest OCPP message handled.
+    pub max_message_bytes: usize,
+    /// WebSocket ping interval; 0 turns pings off.
+    pub ping_interval_secs: u64,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSection {
+    /// `pending` or `reject`.
+    pub unknown_stations: String,
+    /// Whether known stations without a password may connect.
+    pub allow_stations_without_password: bool,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    /// Group-commit window.
+    pub flush_interval_ms: u64,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// A tracing filter, e.g. `info` or `info,session=debug`.
+    pub filter: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9410)),
+            data_dir: PathBuf::from("gridlet-data"),
+            ocpp: OcppSection::default(),
+            auth: AuthSection::default(),
+            storage: StorageSection::default(),
+            log: LogSection::default(),
+        }
+    }
+}
+
+impl Default for OcppSection {
+    fn default() -> Self {
+        OcppSection {
+            versions: vec!["ocpp2.0.1".into(), "ocpp1.6".into()],
+            heartbeat_interval_secs: 300,
+            pending_retry_secs: 60,
+            max_message_bytes: 256 * 1024,
+            ping_interval_secs: 60,
+        }
+    }
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        AuthSection { unknown_stations: "pending".into(), allow_stations_without_password: false }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection { flush_interval_ms: 2 }
+    }
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection { filter: "info".into(), format: "text".into() }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment `env`.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.trim().parse().map_err(|e| anyhow::anyhow!("invalid {name}={value:?}: {e}"))
+        }
+        if let Some(v) = env("GRIDLET_LISTEN") {
+            self.listen = parse("GRIDLET_LISTEN", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("GRIDLET_OCPP_VERSIONS") {
+            self.ocpp.versions = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        }
+        if let Some(v) = env("GRIDLET_OCPP_HEARTBEAT_INTERVAL_SECS") {
+            self.ocpp.heartbeat_interval_secs = parse("GRIDLET_OCPP_HEARTBEAT_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_OCPP_PENDING_RETRY_SECS") {
+            self.ocpp.pending_retry_secs = parse("GRIDLET_OCPP_PENDING_RETRY_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_OCPP_MAX_MESSAGE_BYTES") {
+            self.ocpp.max_message_bytes = parse("GRIDLET_OCPP_MAX_MESSAGE_BYTES", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_OCPP_PING_INTERVAL_SECS") {
+            self.ocpp.ping_interval_secs = parse("GRIDLET_OCPP_PING_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_AUTH_UNKNOWN_STATIONS") {
+            self.auth.unknown_stations = v.trim().to_owned();
+        }
+        if let Some(v) = env("GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD") {
+            self.auth.allow_stations_without_password = parse("GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_STORAGE_FLUSH_INTERVAL_MS") {
+            self.storage.flush_interval_ms = parse("GRIDLET_STORAGE_FLUSH_INTERVAL_MS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_LOG") {
+            self.log.filter = v;
+        }
+        if let Some(v) = env("GRIDLET_LOG_FORMAT") {
+            self.log.format = v.trim().to_owned();
+        }
+        Ok(())
+    }
+
+    /// Checks values the types alone do not.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.ocpp_versions()?;
+        self.unknown_station_policy()?;
+        if self.ocpp.max_message_bytes < 1024 {
+            bail!("ocpp.max_message_bytes must be at least 1024, got {}", self.ocpp.max_message_bytes);
+        }
+        if self.ocpp.heartbeat_interval_secs == 0 || self.ocpp.pending_retry_secs == 0 {
+            bail!("ocpp.heartbeat_interval_secs and ocpp.pending_retry_secs must be at least 1");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            bail!("log.format must be \"text\" or \"json\", got {:?}", self.log.format);
+        }
+        if self.storage.flush_interval_ms > 1000 {
+            bail!("storage.flush_interval_ms must be at most 1000, got {}", self.storage.flush_interval_ms);
+        }
+        Ok(())
+    }
+
+    /// The configured OCPP versions.
+    pub fn ocpp_versions(&self) -> anyhow::Result<Vec<OcppVersion>> {
+        if self.ocpp.versions.is_empty() {
+            bail!("ocpp.versions must name at least one of ocpp2.0.1, ocpp1.6");
+        }
+        self.ocpp
+            .versions
+            .iter()
+            .map(|name| {
+                OcppVersion::from_subprotocol(name)
+                    .with_context(|| format!("unknown OCPP version {name:?} in ocpp.versions; use ocpp2.0.1 or ocpp1.6"))
+            })
+            .collect()
+    }
+
+    /// The configured policy for unknown stations.
+    pub fn unknown_station_policy(&self) -> anyhow::Result<UnknownStationPolicy> {
+        UnknownStationPolicy::parse(&self.auth.unknown_stations).with_context(|| {
+            format!("auth.unknown_stations must be \"pending\" or \"reject\", got {:?}", self.auth.unknown_stations)
+        })
+    }
+
+    /// The server's configuration.
+    pub fn server_config(&self) -> anyhow::Result<server::ServerConfig> {
+        let admission = AdmissionPolicy {
+            unknown_stations: self.unknown_station_policy()?,
+            allow_stations_without_password: self.auth.allow_stations_without_password,
+        };
+        let mut config = server::ServerConfig::new(admission);
+        config.versions = self.ocpp_versions()?;
+        config.max_message_bytes = self.ocpp.max_message_bytes;
+        config.ping_interval =
+            (self.ocpp.ping_interval_secs > 0).then(|| Duration::from_secs(self.ocpp.ping_interval_secs));
+        config.settings.heartbeat_interval_secs = self.ocpp.heartbeat_interval_secs;
+        config.settings.pending_retry_secs = self.ocpp.pending_retry_secs;
+        Ok(config)
+    }
+
+    /// The store's options.
+    pub fn store_options(&self) -> store::StoreOptions {
+        store::StoreOptions {
+            flush_interval: Duration::from_millis(self.storage.flush_interval_ms),
+            ..store::StoreOptions::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.ocpp_versions().unwrap(), vec![OcppVersion::V201, OcppVersion::V16]);
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gridlet.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\n[ocpp]\nheartbeat_interval_secs = 60\n[auth]\nunknown_stations = \"reject\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[("GRIDLET_OCPP_HEARTBEAT_INTERVAL_SECS", "30")])).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(config.ocpp.heartbeat_interval_secs, 30);
+        assert_eq!(config.unknown_station_policy().unwrap(), UnknownStationPolicy::Reject);
+        assert_eq!(config.ocpp.pending_retry_secs, 60);
+    }
+
+    #[test]
+    fn mistakes_are_reported_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gridlet.toml");
+        std::fs::write(&file, "[ocpp]\nheartbeat_intervall_secs = 60\n").unwrap();
+        let error = format!("{:#}", Config::load(Some(&file), env(&[])).unwrap_err());
+        assert!(error.contains("heartbeat_intervall_secs"), "{error}");
+
+        let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_LISTEN", "nowhere")])).unwrap_err());
+        assert!(error.contains("GRIDLET_LISTEN"), "{error}");
+        let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_AUTH_UNKNOWN_STATIONS", "maybe")])).unwrap_err());
+        assert!(error.contains("auth.unknown_stations"), "{error}");
+        let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_OCPP_VERSIONS", "ocpp2.1")])).unwrap_err());
+        assert!(error.contains("ocpp2.1"), "{error}");
+        let missing = dir.path().join("missing.toml");
+        let error = format!("{:#}", Config::load(Some(&missing), env(&[])).unwrap_err());
+        assert!(error.contains("cannot read config file"), "{error}");
+    }
+}
