@@ -29,6 +29,12 @@ pub enum StationEventKind {
         /// Why, e.g. `closed by station` or `replaced by a new connection`.
         reason: String,
     },
+    /// The station stayed silent beyond its heartbeat interval and the
+    /// grace; Gridlet considers it offline from `last_heard` on.
+    WentOffline {
+        /// When it was last heard from.
+        last_heard: Timestamp,
+    },
     /// BootNotification.
     Booted {
         /// 2.0.1 boot reason.

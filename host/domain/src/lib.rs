@@ -14,24 +14,35 @@
 //! - [`transaction`]: the version-neutral [`Transaction`] and its rules.
 //! - [`event`]: the per-station log of notifications ([`StationEvent`]).
 //! - [`device_model`]: variables a 2.0.1 station reports about itself.
+//! - [`reservation`]: connectors held for a token.
+//! - [`operator`]: API keys and their [`Scope`]s; 1.6 configuration keys.
+//! - [`notification`]: what live subscribers are told ([`Notification`]).
+//! - [`uptime`]: connection periods and [`uptime::availability`].
 //! - [`storage`]: the [`Storage`] trait and the [`ChangeSet`] a rule produces.
 
 pub mod connector;
 pub mod device_model;
 pub mod event;
 pub mod meter;
+pub mod notification;
+pub mod operator;
+pub mod reservation;
 pub mod station;
 pub mod storage;
 pub mod time;
 pub mod token;
 pub mod transaction;
+pub mod uptime;
 
 pub use connector::{ConnectorState, ConnectorStatus, EvseConnector};
 pub use device_model::{ReportedVariable, VariableAttribute};
 pub use event::{StationEvent, StationEventKind};
 pub use meter::MeterSample;
+pub use notification::Notification;
+pub use operator::{ApiKeyRecord, ConfigurationKey, Scope};
+pub use reservation::{Reservation, ReservationState};
 pub use station::{BootInfo, ProtocolVersion, Registration, Station, StationId};
-pub use storage::{Change, ChangeSet, Storage, StorageError, WriteTicket};
+pub use storage::{Change, ChangeSet, Storage, StorageError, TransactionQuery, WriteTicket};
 pub use time::Timestamp;
 pub use token::{Authorization, AuthorizationStatus, IdToken, IdTokenRecord, IdTokenType, TokenStatus, authorize};
 pub use transaction::{Transaction, TransactionEventRecord, TransactionState};

@@ -15,10 +15,12 @@ use crate::connector::ConnectorStatus;
 use crate::device_model::ReportedVariable;
 use crate::event::StationEvent;
 use crate::meter::MeterSample;
+use crate::operator::{ApiKeyRecord, ConfigurationKey};
+use crate::reservation::Reservation;
 use crate::station::{Station, StationId};
 use crate::time::Timestamp;
 use crate::token::IdTokenRecord;
-use crate::transaction::{StartKey, Transaction, TransactionEventRecord};
+use crate::transaction::{StartKey, Transaction, TransactionEventRecord, TransactionState};
 
 /// Why storage failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +56,11 @@ pub type DurableFuture = Pin<Box<dyn Future<Output = Result<(), StorageError>> +
 pub enum Change {
     /// Creates or replaces a station.
     PutStation(Station),
+    /// Removes a station's record, last-seen time and current connector
+    /// statuses. Its history, log, transactions, configuration, device model
+    /// and reservations stay for audit; a station added again under the same
+    /// id finds them.
+    DeleteStation(StationId),
     /// Records when a station was last heard from.
     StationSeen {
         /// The station.
@@ -105,6 +112,66 @@ pub enum Change {
         /// The variables.
         variables: Vec<ReportedVariable>,
     },
+    /// Stores 1.6 configuration keys a station reported, replacing earlier
+    /// reports of the same keys (keys not reported stay as they were).
+    PutConfiguration {
+        /// The station.
+        station: StationId,
+        /// The keys.
+        keys: Vec<ConfigurationKey>,
+    },
+    /// Creates or replaces a reservation.
+    PutReservation(Reservation),
+    /// Creates or replaces an API key (by its id).
+    PutApiKey(ApiKeyRecord),
+}
+
+/// Which transactions to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionQuery {
+    /// Only this station's.
+    pub station: Option<StationId>,
+    /// Only those started (or authorized) by this token (any case).
+    pub token: Option<String>,
+    /// Only those started at or after this time.
+    pub started_from: Option<Timestamp>,
+    /// Only those started before this time.
+    pub started_before: Option<Timestamp>,
+    /// Only those in this state.
+    pub state: Option<TransactionState>,
+    /// Newest (highest number) first instead of oldest first.
+    pub newest_first: bool,
+    /// Continue after this number (in the chosen order).
+    pub cursor: Option<u64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl TransactionQuery {
+    /// All transactions, oldest first, at most `limit`.
+    pub fn all(limit: usize) -> Self {
+        TransactionQuery {
+            station: None,
+            token: None,
+            started_from: None,
+            started_before: None,
+            state: None,
+            newest_first: false,
+            cursor: None,
+            limit,
+        }
+    }
+
+    /// Whether `tx` passes the filters (not the cursor or the limit).
+    pub fn matches(&self, tx: &Transaction) -> bool {
+        self.station.as_ref().is_none_or(|station| &tx.station == station)
+            && self.token.as_ref().is_none_or(|token| {
+                tx.id_token.as_ref().is_some_and(|t| t.value.eq_ignore_ascii_case(token))
+            })
+            && self.state.is_none_or(|state| tx.state == state)
+            && self.started_from.is_none_or(|from| tx.started_at.is_some_and(|at| at >= from))
+            && self.started_before.is_none_or(|before| tx.started_at.is_some_and(|at| at < before))
+    }
 }
 
 /// The changes one handled message makes, applied atomically.
@@ -155,7 +222,7 @@ pub trait Storage: Send + Sync + 'static {
     fn status_history(&self, id: &StationId, limit: usize) -> Result<Vec<ConnectorStatus>, StorageError>;
     /// An ID token by value (any case).
     fn id_token(&self, value: &str) -> Result<Option<IdTokenRecord>, StorageError>;
-    /// ID tokens in key order, starting after the key `after`.
+    /// ID tokens in key order, starting after `after` (a token; compared by its key).
     fn id_tokens(&self, after: Option<&str>, limit: usize) -> Result<Vec<IdTokenRecord>, StorageError>;
     /// A transaction by number.
     fn transaction(&self, number: u64) -> Result<Option<Transaction>, StorageError>;
@@ -186,7 +253,42 @@ pub trait Storage: Send + Sync + 'static {
     /// Issues a new transaction number: unique, increasing, at least 1, and
     /// never reused, even after a crash.
     fn next_transaction_number(&self) -> Result<u64, StorageError>;
-    /// Applies `changes` atomically and makes them visible to reads at once.
+    /// Transactions that match `query`, in its order, after its cursor.
+    fn transactions_matching(&self, query: &TransactionQuery) -> Result<Vec<Transaction>, StorageError>;
+    /// A station's status reports received at or after `since`, preceded by
+    /// each connector's last report before `since` (so the state at `since`
+    /// is known); oldest first. Assumes `received_at` grows in write order
+    /// (the server's clock does not step back).
+    fn status_history_since(&self, id: &StationId, since: Timestamp) -> Result<Vec<ConnectorStatus>, StorageError>;
+    /// A station's log entries received at or after `since`, preceded by its
+    /// last connection entry (`Connected`, `Disconnected`, `WentOffline`)
+    /// before `since`; oldest first. Same clock assumption as
+    /// [`Storage::status_history_since`].
+    fn station_events_since(&self, id: &StationId, since: Timestamp) -> Result<Vec<StationEvent>, StorageError>;
+    /// A station's 1.6 configuration keys as last reported, by key.
+    fn configuration(&self, id: &StationId) -> Result<Vec<ConfigurationKey>, StorageError>;
+    /// A reservation by id.
+    fn reservation(&self, id: i64) -> Result<Option<Reservation>, StorageError>;
+    /// Reservations by id, optionally only a station's, starting after `after`.
+    fn reservations(
+        &self,
+        station: Option<&StationId>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Reservation>, StorageError>;
+    /// Issues a new reservation id: unique, increasing, at least 1, within
+    /// 32 bits (OCPP's `reservationId` is an integer), never reused.
+    fn next_reservation_id(&self) -> Result<i64, StorageError>;
+    /// An API key by its public id.
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StorageError>;
+    /// All API keys, by id.
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StorageError>;
+    /// Flushes everything and stops accepting writes (later writes fail;
+    /// reads keep working; the directory lock goes with the last handle).
+    fn close(&self) -> Result<(), StorageError>;
+    /// Applies `changes` and makes them visible to reads at once. On disk a
+    /// change set is all or nothing; a read running at the same moment may
+    /// see part of it.
     fn apply(&self, changes: ChangeSet) -> Result<WriteTicket, StorageError>;
     /// Resolves once everything applied up to `ticket` is durable.
     fn durable(&self, ticket: WriteTicket) -> DurableFuture;
