@@ -1,4 +1,5 @@
-//! Crash-safe counters: transaction numbers and history sequence numbers.
+//! Crash-safe counters: transaction numbers, history sequence numbers and
+//! reservation ids.
 //!
 //! A [`Counter`] hands out increasing numbers from memory and keeps on disk
 //! the end of a reserved block: before it hands out the first number of a new
@@ -25,6 +26,8 @@ pub(crate) struct Counter {
     what: &'static str,
     /// How many numbers one flush reserves.
     block: u64,
+    /// The first number that may not be handed out.
+    end: u64,
     state: Mutex<CounterState>,
 }
 
@@ -38,13 +41,16 @@ struct CounterState {
 }
 
 impl Counter {
-    /// Loads the counter stored under meta key `name`; a new store starts at `first`.
+    /// Loads the counter stored under meta key `name`; a new store starts at
+    /// `first`. Numbers stay below `end`: asked for more, the counter fails
+    /// with [`StorageError::Exhausted`].
     pub(crate) fn load(
         db: &sled::Db,
         name: &str,
         what: &'static str,
         first: u64,
         block: u64,
+        end: u64,
     ) -> Result<Counter, StorageError> {
         let key = keys::meta(name);
         let next = match db.get(&key).map_err(crate::backend)? {
@@ -63,6 +69,7 @@ impl Counter {
             key,
             what,
             block,
+            end,
             state: Mutex::new(CounterState {
                 next,
                 reserved_end: next,
@@ -77,11 +84,11 @@ impl Counter {
         if state.released {
             return Err(StorageError::Unavailable("the store is closed".to_owned()));
         }
+        if state.next >= self.end {
+            return Err(StorageError::Exhausted(self.what));
+        }
         if state.next >= state.reserved_end {
-            let end = state
-                .next
-                .checked_add(self.block)
-                .ok_or(StorageError::Exhausted(self.what))?;
+            let end = state.next.saturating_add(self.block).min(self.end);
             db.insert(&self.key, &end.to_be_bytes())
                 .map_err(crate::backend)?;
             db.flush().map_err(crate::backend)?;

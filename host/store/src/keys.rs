@@ -12,16 +12,18 @@
 //!   reaches another.
 //! - optional text: `00` for none, `01` and the text for some (none first).
 //! - `u32`, `u64`: big-endian. Optional `u32`: `00`, or `01` and the value.
-//! - `i64` (times, register values): big-endian with the sign bit flipped,
-//!   so negative values sort before positive ones.
+//! - `i64` (times, register values, reservation ids): big-endian with the
+//!   sign bit flipped, so negative values sort before positive ones.
 //!
 //! The crate docs list each table's key.
 
 use domain::connector::EvseConnector;
 use domain::device_model::VariableAddress;
+use domain::event::StationEventKind;
 use domain::station::StationId;
 use domain::time::Timestamp;
-use domain::transaction::StartKey;
+use domain::token::token_key;
+use domain::transaction::{StartKey, Transaction};
 
 /// The tag byte every key starts with. The numbers are part of the on-disk
 /// format: never reuse or renumber one.
@@ -56,6 +58,23 @@ pub(crate) mod table {
     pub(crate) const STATION_EVENT: u8 = 0x0D;
     /// Reported device-model variables.
     pub(crate) const REPORTED_VARIABLE: u8 = 0x0E;
+    /// Index: (station, number) for every transaction (format 2).
+    pub(crate) const TX_BY_STATION: u8 = 0x0F;
+    /// Index: (token key, number) for every transaction with a token (format 2).
+    pub(crate) const TX_BY_TOKEN: u8 = 0x10;
+    /// Index: (station, connector, sequence) for every status report (format 2).
+    pub(crate) const STATUS_BY_CONNECTOR: u8 = 0x11;
+    /// Index: (station, sequence) of the connection entries of each station's
+    /// log: `Connected`, `Disconnected`, `WentOffline` (format 2).
+    pub(crate) const CONNECTION_EVENT: u8 = 0x12;
+    /// 1.6 configuration keys, per station (format 2).
+    pub(crate) const CONFIGURATION: u8 = 0x13;
+    /// Reservations by id (format 2).
+    pub(crate) const RESERVATION: u8 = 0x14;
+    /// Index: (station, reservation id) (format 2).
+    pub(crate) const RESERVATION_BY_STATION: u8 = 0x15;
+    /// API keys by id (format 2).
+    pub(crate) const API_KEY: u8 = 0x16;
 }
 
 /// Names of the keys in the [`table::META`] table.
@@ -66,6 +85,8 @@ pub(crate) mod meta {
     pub(crate) const TRANSACTION_NUMBERS: &str = "transaction-numbers";
     /// The first history sequence number not yet reserved, a big-endian `u64`.
     pub(crate) const HISTORY_SEQUENCE: &str = "history-sequence";
+    /// The first reservation id not yet reserved, a big-endian `u64` (format 2).
+    pub(crate) const RESERVATION_IDS: &str = "reservation-ids";
     /// Every write of the change set applied last (see [`crate::writes`]).
     pub(crate) const PENDING: &str = "pending";
 }
@@ -233,7 +254,161 @@ pub(crate) fn active_tx_by_token_prefix(token_key: &str) -> Vec<u8> {
     Key::new(table::ACTIVE_TX_BY_TOKEN).text(token_key).done()
 }
 
-/// The number at the end of an [`active_tx_by_token`] key.
+/// The index entry saying transaction `number` belongs to `station`.
+pub(crate) fn tx_by_station(station: &StationId, number: u64) -> Vec<u8> {
+    Key::new(table::TX_BY_STATION)
+        .text(station.as_str())
+        .u64(number)
+        .done()
+}
+
+/// The transactions of a station.
+pub(crate) fn tx_by_station_prefix(station: &StationId) -> Vec<u8> {
+    Key::new(table::TX_BY_STATION).text(station.as_str()).done()
+}
+
+/// The index entry saying transaction `number` was started (or authorized)
+/// with the token whose key is `token_key`.
+pub(crate) fn tx_by_token(token_key: &str, number: u64) -> Vec<u8> {
+    Key::new(table::TX_BY_TOKEN)
+        .text(token_key)
+        .u64(number)
+        .done()
+}
+
+/// The transactions of a token.
+pub(crate) fn tx_by_token_prefix(token_key: &str) -> Vec<u8> {
+    Key::new(table::TX_BY_TOKEN).text(token_key).done()
+}
+
+/// A transaction's entry in [`table::TX_BY_STATION`].
+pub(crate) fn tx_station_entry(tx: &Transaction) -> Vec<u8> {
+    tx_by_station(&tx.station, tx.number)
+}
+
+/// A transaction's entry in [`table::TX_BY_TOKEN`], if it has a token.
+pub(crate) fn tx_token_entry(tx: &Transaction) -> Option<Vec<u8>> {
+    tx.id_token
+        .as_ref()
+        .map(|token| tx_by_token(&token_key(&token.value), tx.number))
+}
+
+/// The index entry of one status report under its connector.
+pub(crate) fn status_by_connector(
+    station: &StationId,
+    location: EvseConnector,
+    seq: u64,
+) -> Vec<u8> {
+    Key::new(table::STATUS_BY_CONNECTOR)
+        .text(station.as_str())
+        .u32(location.evse)
+        .u32(location.connector)
+        .u64(seq)
+        .done()
+}
+
+/// The status reports of one connector.
+pub(crate) fn status_by_connector_location_prefix(
+    station: &StationId,
+    location: EvseConnector,
+) -> Vec<u8> {
+    Key::new(table::STATUS_BY_CONNECTOR)
+        .text(station.as_str())
+        .u32(location.evse)
+        .u32(location.connector)
+        .done()
+}
+
+/// The status reports of a station's connectors.
+pub(crate) fn status_by_connector_prefix(station: &StationId) -> Vec<u8> {
+    Key::new(table::STATUS_BY_CONNECTOR)
+        .text(station.as_str())
+        .done()
+}
+
+/// The connector of a [`status_by_connector`] key whose station part is
+/// `station_prefix` ([`status_by_connector_prefix`]).
+pub(crate) fn status_by_connector_location(
+    key: &[u8],
+    station_prefix: &[u8],
+) -> Option<EvseConnector> {
+    let rest = key.strip_prefix(station_prefix)?;
+    let evse = u32::from_be_bytes(rest.get(0..4)?.try_into().ok()?);
+    let connector = u32::from_be_bytes(rest.get(4..8)?.try_into().ok()?);
+    Some(EvseConnector { evse, connector })
+}
+
+/// Whether a log entry marks a connection coming or going, so that it is
+/// indexed in [`table::CONNECTION_EVENT`].
+pub(crate) fn is_connection_entry(kind: &StationEventKind) -> bool {
+    matches!(
+        kind,
+        StationEventKind::Connected { .. }
+            | StationEventKind::Disconnected { .. }
+            | StationEventKind::WentOffline { .. }
+    )
+}
+
+/// The index entry of a connection entry of a station's log.
+pub(crate) fn connection_event(station: &StationId, seq: u64) -> Vec<u8> {
+    Key::new(table::CONNECTION_EVENT)
+        .text(station.as_str())
+        .u64(seq)
+        .done()
+}
+
+/// The connection entries of a station's log.
+pub(crate) fn connection_event_prefix(station: &StationId) -> Vec<u8> {
+    Key::new(table::CONNECTION_EVENT)
+        .text(station.as_str())
+        .done()
+}
+
+/// One configuration key of a station.
+pub(crate) fn configuration_key(station: &StationId, key: &str) -> Vec<u8> {
+    Key::new(table::CONFIGURATION)
+        .text(station.as_str())
+        .text(key)
+        .done()
+}
+
+/// A station's configuration keys.
+pub(crate) fn configuration_prefix(station: &StationId) -> Vec<u8> {
+    Key::new(table::CONFIGURATION).text(station.as_str()).done()
+}
+
+/// A reservation.
+pub(crate) fn reservation(id: i64) -> Vec<u8> {
+    Key::new(table::RESERVATION).i64(id).done()
+}
+
+/// The index entry saying reservation `id` is at `station`.
+pub(crate) fn reservation_by_station(station: &StationId, id: i64) -> Vec<u8> {
+    Key::new(table::RESERVATION_BY_STATION)
+        .text(station.as_str())
+        .i64(id)
+        .done()
+}
+
+/// A station's reservations.
+pub(crate) fn reservation_by_station_prefix(station: &StationId) -> Vec<u8> {
+    Key::new(table::RESERVATION_BY_STATION)
+        .text(station.as_str())
+        .done()
+}
+
+/// The `i64` at the end of a key, as [`Key::i64`] wrote it.
+pub(crate) fn trailing_i64(key: &[u8]) -> Option<i64> {
+    trailing_u64(key).map(|flipped| (flipped ^ (1 << 63)) as i64)
+}
+
+/// An API key, by its id.
+pub(crate) fn api_key(id: &str) -> Vec<u8> {
+    Key::new(table::API_KEY).text(id).done()
+}
+
+/// The number at the end of an [`active_tx_by_token`] key (or of any key
+/// that ends with a `u64`).
 pub(crate) fn trailing_u64(key: &[u8]) -> Option<u64> {
     let start = key.len().checked_sub(8)?;
     let bytes: [u8; 8] = key.get(start..)?.try_into().ok()?;
@@ -402,5 +577,38 @@ mod tests {
     fn the_trailing_number_is_read_back() {
         assert_eq!(trailing_u64(&active_tx_by_token("TAG", 42)), Some(42));
         assert_eq!(trailing_u64(&[1, 2]), None);
+        for id in [i64::MIN, -1, 0, 1, i64::from(i32::MAX), i64::MAX] {
+            assert_eq!(trailing_i64(&reservation(id)), Some(id));
+        }
+    }
+
+    #[test]
+    fn reservations_sort_by_id() {
+        assert!(reservation(-1) < reservation(0));
+        assert!(reservation(1) < reservation(2));
+        assert!(
+            reservation_by_station(&station_id("CP1"), 9)
+                < reservation_by_station(&station_id("CP1"), 10)
+        );
+    }
+
+    #[test]
+    fn a_status_index_key_names_its_connector() {
+        let cp = station_id("CP1");
+        let location = EvseConnector {
+            evse: 3,
+            connector: 2,
+        };
+        let key = status_by_connector(&cp, location, 77);
+        assert!(key.starts_with(&status_by_connector_location_prefix(&cp, location)));
+        assert_eq!(
+            status_by_connector_location(&key, &status_by_connector_prefix(&cp)),
+            Some(location)
+        );
+        assert_eq!(trailing_u64(&key), Some(77));
+        assert!(
+            !status_by_connector(&station_id("CP10"), location, 0)
+                .starts_with(&status_by_connector_prefix(&cp))
+        );
     }
 }

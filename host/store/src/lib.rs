@@ -12,7 +12,7 @@
 //! Modules: `sled_store` (the trait's methods), `writes` (atomic change sets),
 //! `commit` (group commit), `keys` and `records` (the encoding of keys and
 //! values), `format` (format version and migrations), `counter` (transaction
-//! and history numbers).
+//! numbers, history sequence numbers, reservation ids).
 //!
 //! # Writes and durability
 //!
@@ -42,7 +42,7 @@
 //! | table | key after the table byte | value |
 //! |---|---|---|
 //! | `00` meta | `format` | format version, `u32` big-endian |
-//! | `00` meta | `transaction-numbers`, `history-sequence` | first unreserved number, `u64` big-endian |
+//! | `00` meta | `transaction-numbers`, `history-sequence`, `reservation-ids` | first unreserved number, `u64` big-endian |
 //! | `00` meta | `pending` | the writes of the change set applied last (own format, see `writes`) |
 //! | `01` station | station id | station |
 //! | `02` last seen | station id | time |
@@ -58,6 +58,14 @@
 //! | `0C` 2.0.1 transaction events | number, seqNo `u64` | event |
 //! | `0D` station log | station id, sequence `u64` | log entry |
 //! | `0E` reported variables | station id, component, instance?, evse?, connector?, variable, instance? | variable |
+//! | `0F` index: transactions by station | station id, number `u64` | (empty) |
+//! | `10` index: transactions by token | token key, number `u64` | (empty) |
+//! | `11` index: status reports by connector | station id, evse `u32`, connector `u32`, sequence `u64` | (empty) |
+//! | `12` index: connection entries of the log | station id, sequence `u64` | (empty) |
+//! | `13` configuration keys (1.6) | station id, key | key (without the station) |
+//! | `14` reservation | id `i64` | reservation |
+//! | `15` index: reservations by station | station id, id `i64` | (empty) |
+//! | `16` API key | id | API key |
 //!
 //! (`?`: optional part, absent sorts first.) The readings of one instant are
 //! one value, sorted by measurand, phase, location and context; a reading
@@ -65,12 +73,44 @@
 //! adds nothing. The histories (`04`, `0D`) are keyed by a store-wide
 //! sequence number, so they read back in the order they were written.
 //!
+//! Index entries are written in the change set that writes what they index,
+//! after its record, so a reader that finds an entry finds the record; a
+//! moved entry (a transaction's new token, a reservation's new station) is
+//! removed in the same change set. `0F` and `10` list every transaction, `09`
+//! only the active ones; `10` is keyed by `token_key(id_token)`.
+//!
+//! # Queries
+//!
+//! - Transactions by filter (`transactions_matching`) walk the narrowest
+//!   listing: a station's `0F` range, a token's `10` range (`09` when only
+//!   active ones are asked for), the intersection of both (each skipping
+//!   ahead to the other's next number), or else the transaction table, in
+//!   number order either way, from the cursor on; every candidate passes
+//!   through `TransactionQuery::matches`, and the walk stops at `limit`
+//!   matches. Time filters are not indexed: a query with only those walks
+//!   transactions until it has `limit` of them.
+//! - Histories since a time (`status_history_since`, `station_events_since`)
+//!   walk back from a station's newest entry until one received before the
+//!   time (receiving times grow with the sequence), then find what precedes
+//!   with one seek: per connector the last `11` entry before the first recent
+//!   sequence number, or the last `12` entry before it.
+//!
 //! # Versions
 //!
 //! The meta key `format` holds the on-disk format version ([`FORMAT_VERSION`]),
 //! checked on every open: a newer one is refused, an older one is migrated
 //! (`format`). Every value also carries its own record version, so records
 //! can change one kind at a time.
+//!
+//! | format | what changed |
+//! |---|---|
+//! | 1 | the first: tables `00`–`0E` |
+//! | 2 | tables `0F`–`16`, meta key `reservation-ids`, log entry kind `WentOffline`; migrating from 1 builds `0F`–`12` from the stored transactions, status reports and logs |
+//!
+//! A migration finishes an interrupted change set first, clears and rebuilds
+//! what it adds, and writes the new version only once that is flushed, so a
+//! crash in the middle leaves the old version on disk and the migration runs
+//! again on the next open.
 
 mod commit;
 mod counter;

@@ -25,6 +25,8 @@ use domain::device_model::{
 };
 use domain::event::{DeviceEvent, StationEvent, StationEventKind};
 use domain::meter::MeterSample;
+use domain::operator::{ApiKeyRecord, ConfigurationKey, Scope};
+use domain::reservation::{Reservation, ReservationState};
 use domain::station::{
     BootInfo, OperationStatus, ProtocolVersion, Registration, Station, StationId,
 };
@@ -151,6 +153,14 @@ mirror_enum!(
 mirror_enum!(
     /// [`TransactionEventType`] on disk.
     TransactionEventTypeV1 <=> TransactionEventType { Started, Updated, Ended }
+);
+mirror_enum!(
+    /// [`ReservationState`] on disk.
+    ReservationStateV1 <=> ReservationState { Requested, Active, Refused, Cancelled, Used, Expired }
+);
+mirror_enum!(
+    /// [`Scope`] on disk.
+    ScopeV1 <=> Scope { Read, Operate, Admin }
 );
 
 // ---------------------------------------------------------------- stations
@@ -661,6 +671,10 @@ enum StationEventKindV1<'a> {
         tech_info: Option<Cow<'a, str>>,
     },
     DeviceEvent(DeviceEventV1<'a>),
+    /// Added in format 2.
+    WentOffline {
+        last_heard: i64,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -688,6 +702,9 @@ impl<'a> StationEventKindV1<'a> {
             },
             StationEventKind::Disconnected { reason } => StationEventKindV1::Disconnected {
                 reason: text(reason),
+            },
+            StationEventKind::WentOffline { last_heard } => StationEventKindV1::WentOffline {
+                last_heard: last_heard.unix_millis(),
             },
             StationEventKind::Booted { reason, answered } => StationEventKindV1::Booted {
                 reason: opt_text(reason),
@@ -755,6 +772,9 @@ impl<'a> StationEventKindV1<'a> {
             },
             StationEventKindV1::Disconnected { reason } => StationEventKind::Disconnected {
                 reason: reason.into_owned(),
+            },
+            StationEventKindV1::WentOffline { last_heard } => StationEventKind::WentOffline {
+                last_heard: time(last_heard),
             },
             StationEventKindV1::Booted { reason, answered } => StationEventKind::Booted {
                 reason: owned(reason),
@@ -938,4 +958,164 @@ pub(crate) fn decode_variable(bytes: &[u8]) -> Result<ReportedVariable, StorageE
         characteristics,
         reported_at: time(record.reported_at),
     })
+}
+
+// ---------------------------------------------------------------- configuration
+
+/// A 1.6 configuration key. The station is the key's, not the record's.
+#[derive(Serialize, Deserialize)]
+struct ConfigurationKeyV1<'a> {
+    key: Cow<'a, str>,
+    value: Option<Cow<'a, str>>,
+    readonly: bool,
+    reported_at: i64,
+}
+
+pub(crate) fn encode_configuration_key(key: &ConfigurationKey) -> Result<Vec<u8>, StorageError> {
+    let record = ConfigurationKeyV1 {
+        key: text(&key.key),
+        value: opt_text(&key.value),
+        readonly: key.readonly,
+        reported_at: key.reported_at.unix_millis(),
+    };
+    encode("configuration key", &record)
+}
+
+/// Decodes a configuration key stored under `station`.
+pub(crate) fn decode_configuration_key(
+    station: &StationId,
+    bytes: &[u8],
+) -> Result<ConfigurationKey, StorageError> {
+    let record: ConfigurationKeyV1<'_> = decode_v1("configuration key", bytes)?;
+    Ok(ConfigurationKey {
+        station: station.clone(),
+        key: record.key.into_owned(),
+        value: owned(record.value),
+        readonly: record.readonly,
+        reported_at: time(record.reported_at),
+    })
+}
+
+// ---------------------------------------------------------------- reservations
+
+#[derive(Serialize, Deserialize)]
+struct LocationV1 {
+    evse: u32,
+    connector: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReservationV1<'a> {
+    id: i64,
+    station: Cow<'a, str>,
+    location: Option<LocationV1>,
+    id_token: IdTokenV1<'a>,
+    group_id: Option<Cow<'a, str>>,
+    expires_at: i64,
+    state: ReservationStateV1,
+    refusal: Option<Cow<'a, str>>,
+    transaction: Option<u64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+pub(crate) fn encode_reservation(reservation: &Reservation) -> Result<Vec<u8>, StorageError> {
+    let record = ReservationV1 {
+        id: reservation.id,
+        station: text(reservation.station.as_str()),
+        location: reservation.location.map(|location| LocationV1 {
+            evse: location.evse,
+            connector: location.connector,
+        }),
+        id_token: IdTokenV1::of(&reservation.id_token),
+        group_id: opt_text(&reservation.group_id),
+        expires_at: reservation.expires_at.unix_millis(),
+        state: reservation.state.into(),
+        refusal: opt_text(&reservation.refusal),
+        transaction: reservation.transaction,
+        created_at: reservation.created_at.unix_millis(),
+        updated_at: reservation.updated_at.unix_millis(),
+    };
+    encode("reservation", &record)
+}
+
+pub(crate) fn decode_reservation(bytes: &[u8]) -> Result<Reservation, StorageError> {
+    let record: ReservationV1<'_> = decode_v1("reservation", bytes)?;
+    Ok(Reservation {
+        id: record.id,
+        station: station_id("reservation", &record.station)?,
+        location: record.location.map(|location| EvseConnector {
+            evse: location.evse,
+            connector: location.connector,
+        }),
+        id_token: record.id_token.into_domain(),
+        group_id: owned(record.group_id),
+        expires_at: time(record.expires_at),
+        state: record.state.into(),
+        refusal: owned(record.refusal),
+        transaction: record.transaction,
+        created_at: time(record.created_at),
+        updated_at: time(record.updated_at),
+    })
+}
+
+// ---------------------------------------------------------------- API keys
+
+#[derive(Serialize, Deserialize)]
+struct ApiKeyV1<'a> {
+    id: Cow<'a, str>,
+    name: Cow<'a, str>,
+    scope: ScopeV1,
+    secret_sha256: Cow<'a, str>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+pub(crate) fn encode_api_key(key: &ApiKeyRecord) -> Result<Vec<u8>, StorageError> {
+    let record = ApiKeyV1 {
+        id: text(&key.id),
+        name: text(&key.name),
+        scope: key.scope.into(),
+        secret_sha256: text(&key.secret_sha256),
+        created_at: key.created_at.unix_millis(),
+        revoked_at: key.revoked_at.map(Timestamp::unix_millis),
+    };
+    encode("API key", &record)
+}
+
+pub(crate) fn decode_api_key(bytes: &[u8]) -> Result<ApiKeyRecord, StorageError> {
+    let record: ApiKeyV1<'_> = decode_v1("API key", bytes)?;
+    Ok(ApiKeyRecord {
+        id: record.id.into_owned(),
+        name: record.name.into_owned(),
+        scope: record.scope.into(),
+        secret_sha256: record.secret_sha256.into_owned(),
+        created_at: time(record.created_at),
+        revoked_at: record.revoked_at.map(time),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_entry_kinds_keep_their_positions() {
+        // variants are stored by position: WentOffline (format 2) went last
+        let position = |kind: &StationEventKind| {
+            postcard::to_allocvec(&StationEventKindV1::of(kind)).unwrap()[0]
+        };
+        assert_eq!(
+            position(&StationEventKind::Disconnected {
+                reason: String::new()
+            }),
+            1
+        );
+        assert_eq!(
+            position(&StationEventKind::WentOffline {
+                last_heard: time(0)
+            }),
+            9
+        );
+    }
 }

@@ -2,11 +2,14 @@
 //!
 //! Writes: [`Storage::apply`] turns a [`ChangeSet`] into the writes of one
 //! [`WriteSet`] (atomic across a crash, see [`crate::writes`]), reading the
-//! old transaction where an index must be cleaned up and the stored readings
-//! of an instant where new ones join them, and hands back a ticket for
-//! [`Storage::durable`] (see [`crate::commit`]). Reads are point lookups and
-//! prefix scans over the keys of [`crate::keys`]; no read walks a whole
-//! table unless it lists one.
+//! old transaction or reservation where an index entry must move, the stored
+//! readings of an instant where new ones join them, and a deleted station's
+//! connector statuses, and hands back a ticket for [`Storage::durable`] (see
+//! [`crate::commit`]). Reads are point lookups and prefix scans over the keys
+//! of [`crate::keys`]; no read walks a whole table unless it lists one (a
+//! transaction query without a station or token walks transactions in
+//! number order until it has its `limit`), and the histories since a time
+//! read back only as far as that time (see the crate docs, "Queries").
 
 use std::fs::{self, File, TryLockError};
 use std::io;
@@ -19,8 +22,10 @@ use domain::connector::ConnectorStatus;
 use domain::device_model::ReportedVariable;
 use domain::event::StationEvent;
 use domain::meter::MeterSample;
+use domain::operator::{ApiKeyRecord, ConfigurationKey};
+use domain::reservation::Reservation;
 use domain::station::{Station, StationId};
-use domain::storage::DurableFuture;
+use domain::storage::{DurableFuture, TransactionQuery};
 use domain::time::Timestamp;
 use domain::token::{IdTokenRecord, token_key};
 use domain::transaction::{StartKey, Transaction, TransactionEventRecord, TransactionState};
@@ -47,6 +52,13 @@ const SLED_LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// History sequence numbers reserved per flush.
 const HISTORY_SEQUENCE_BLOCK: u64 = 1 << 20;
+
+/// Reservation ids reserved per flush. A crash skips at most this many.
+const RESERVATION_ID_BLOCK: u64 = 100;
+
+/// The first reservation id that may not be issued: ids are OCPP integers,
+/// which are 32 bits.
+const RESERVATION_ID_END: u64 = i32::MAX as u64 + 1;
 
 /// How a [`SledStore`] runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +104,8 @@ pub struct SledStore {
     transaction_numbers: Counter,
     /// Orders the append-only histories (status reports, station logs).
     history_sequence: Counter,
+    /// Issues reservation ids.
+    reservation_ids: Counter,
     /// Lets one change set at a time write, which makes change sets atomic
     /// across a crash and keeps what `apply` reads (an old transaction, stored
     /// readings) true until it writes.
@@ -133,6 +147,7 @@ impl SledStore {
             "transaction numbers",
             1,
             TRANSACTION_NUMBER_BLOCK,
+            u64::MAX,
         )
         .map_err(storage)?;
         let history_sequence = Counter::load(
@@ -141,6 +156,16 @@ impl SledStore {
             "history sequence numbers",
             0,
             HISTORY_SEQUENCE_BLOCK,
+            u64::MAX,
+        )
+        .map_err(storage)?;
+        let reservation_ids = Counter::load(
+            &db,
+            keys::meta::RESERVATION_IDS,
+            "reservation ids",
+            1,
+            RESERVATION_ID_BLOCK,
+            RESERVATION_ID_END,
         )
         .map_err(storage)?;
         let flusher = GroupCommit::start(
@@ -156,6 +181,7 @@ impl SledStore {
             flusher,
             transaction_numbers,
             history_sequence,
+            reservation_ids,
             write_lock: WriteLock::new(),
             dir: dir.to_owned(),
             _lock: lock,
@@ -169,7 +195,7 @@ impl SledStore {
 
     /// Writes and flushes everything, and stops the flusher. Later writes
     /// fail with [`StorageError::Unavailable`]; reads keep working. Calling
-    /// it again does nothing.
+    /// it again does nothing. [`Storage::close`] does the same.
     pub fn close(&self) -> Result<(), StorageError> {
         let stopped = self.flusher.stop();
         let released = self.release();
@@ -183,7 +209,8 @@ impl SledStore {
         let _writing = self.write_lock.lock(&self.db)?;
         writes::clear(&self.db)?;
         self.transaction_numbers.release(&self.db)?;
-        self.history_sequence.release(&self.db)
+        self.history_sequence.release(&self.db)?;
+        self.reservation_ids.release(&self.db)
     }
 
     /// Counts of writes and flushes since the store was opened.
@@ -261,6 +288,62 @@ impl SledStore {
         Ok(found)
     }
 
+    /// The entries of a history (`prefix`: one station's status reports or
+    /// log) received at or after `since`, oldest first, and the sequence
+    /// number of the first of them. Walks back from the newest entry and
+    /// stops at the first one received before `since`: the sequence and the
+    /// receiving time grow together.
+    fn history_since<T>(
+        &self,
+        prefix: &[u8],
+        since: Timestamp,
+        decode: fn(&[u8]) -> Result<T, StorageError>,
+        received_at: fn(&T) -> Timestamp,
+    ) -> Result<(Vec<T>, Option<u64>), StorageError> {
+        let mut recent = Vec::new();
+        let mut first = None;
+        for entry in self.db.scan_prefix(prefix).rev() {
+            let (key, value) = entry.map_err(backend)?;
+            let item = decode(&value)?;
+            if received_at(&item) < since {
+                break;
+            }
+            first = Some(
+                keys::trailing_u64(&key)
+                    .ok_or_else(|| corrupt_index("history", "a key is too short"))?,
+            );
+            recent.push(item);
+        }
+        recent.reverse();
+        Ok((recent, first))
+    }
+
+    /// The numbers in a transaction index (keys: `prefix`, then the number)
+    /// within `window`, in its order.
+    fn index_numbers(
+        &self,
+        prefix: &[u8],
+        window: Window,
+    ) -> impl Iterator<Item = Result<u64, StorageError>> + use<> {
+        let key = |number: u64| [prefix, &number.to_be_bytes()].concat();
+        let range = self.db.range(key(window.lo)..=key(window.hi));
+        ordered(range, window.newest_first).map(|entry| {
+            let (key, _) = entry.map_err(backend)?;
+            keys::trailing_u64(&key)
+                .ok_or_else(|| corrupt_index("transaction index", "a key is too short"))
+        })
+    }
+
+    /// A transaction an index lists.
+    fn listed_transaction(&self, number: u64) -> Result<Transaction, StorageError> {
+        self.transaction(number)?.ok_or_else(|| {
+            records::corrupt(
+                "transaction index",
+                format!("an index entry points to transaction {number}, which does not exist"),
+            )
+        })
+    }
+
     /// The transaction an index entry points to.
     fn indexed_transaction(&self, index_key: &[u8]) -> Result<Option<Transaction>, StorageError> {
         let Some(number) = self.get(index_key, records::decode_number)? else {
@@ -275,7 +358,9 @@ impl SledStore {
         }
     }
 
-    /// Adds a transaction's record and its index changes to `writes`.
+    /// Adds a transaction's record and its index changes to `writes`. The
+    /// record goes first, so that a concurrent reader that finds a new index
+    /// entry also finds the record it points to.
     fn put_transaction(
         &self,
         writes: &mut WriteSet<'_>,
@@ -287,6 +372,7 @@ impl SledStore {
             None => None,
         };
         let old = old.as_ref();
+        writes.put(key, records::encode_transaction(tx)?);
         let by_station_tx_id =
             |t: &Transaction| Some(keys::tx_by_station_tx_id(&t.station, &t.station_tx_id));
         let by_start = |t: &Transaction| t.start_key().map(|key| keys::tx_by_start(&key));
@@ -300,13 +386,35 @@ impl SledStore {
         for index in [by_station_tx_id, by_start] {
             update_index(writes, old.and_then(index), index(tx), &number);
         }
+        let marker = records::encode_marker();
+        let by_station = |t: &Transaction| Some(keys::tx_station_entry(t));
+        for index in [active_by_token, by_station, keys::tx_token_entry] {
+            update_index(writes, old.and_then(index), index(tx), &marker);
+        }
+        Ok(())
+    }
+
+    /// Adds a reservation's record and its station index entry to `writes`.
+    fn put_reservation(
+        &self,
+        writes: &mut WriteSet<'_>,
+        reservation: &Reservation,
+    ) -> Result<(), StorageError> {
+        let key = keys::reservation(reservation.id);
+        let old_station = match writes.get(&key)? {
+            Some(bytes) => Some(records::decode_reservation(&bytes)?.station),
+            None => None,
+        };
+        writes.put(key, records::encode_reservation(reservation)?);
         update_index(
             writes,
-            old.and_then(active_by_token),
-            active_by_token(tx),
+            old_station.map(|station| keys::reservation_by_station(&station, reservation.id)),
+            Some(keys::reservation_by_station(
+                &reservation.station,
+                reservation.id,
+            )),
             &records::encode_marker(),
         );
-        writes.put(key, records::encode_transaction(tx)?);
         Ok(())
     }
 
@@ -339,6 +447,76 @@ impl SledStore {
         }
         Ok(())
     }
+}
+
+/// The transaction numbers a [`TransactionQuery`] may still return: `lo` to
+/// `hi` (both included), walked from `hi` down when `newest_first`.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    lo: u64,
+    hi: u64,
+    newest_first: bool,
+}
+
+impl Window {
+    /// The numbers after the query's cursor; `None` when there are none.
+    fn of(query: &TransactionQuery) -> Option<Window> {
+        let all = Window {
+            lo: 0,
+            hi: u64::MAX,
+            newest_first: query.newest_first,
+        };
+        match query.cursor {
+            None => Some(all),
+            Some(cursor) => all.after(cursor),
+        }
+    }
+
+    /// The part of the window after `number`, in its order.
+    fn after(self, number: u64) -> Option<Window> {
+        if self.newest_first {
+            self.from(number.checked_sub(1)?)
+        } else {
+            self.from(number.checked_add(1)?)
+        }
+    }
+
+    /// The part of the window from `number` on (included), in its order.
+    fn from(self, number: u64) -> Option<Window> {
+        let window = if self.newest_first {
+            Window {
+                hi: self.hi.min(number),
+                ..self
+            }
+        } else {
+            Window {
+                lo: self.lo.max(number),
+                ..self
+            }
+        };
+        (window.lo <= window.hi).then_some(window)
+    }
+}
+
+/// A range's entries forwards, or backwards when `backwards`.
+fn ordered(
+    range: sled::Iter,
+    backwards: bool,
+) -> Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
+    if backwards {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    }
+}
+
+/// The bound after every key that starts with `prefix`.
+fn end_bound(prefix: &[u8]) -> Bound<Vec<u8>> {
+    keys::prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded)
+}
+
+fn corrupt_index(what: &'static str, detail: &str) -> StorageError {
+    records::corrupt(what, detail.to_owned())
 }
 
 /// What makes two readings of one instant the same reading; also their order.
@@ -617,6 +795,251 @@ impl Storage for SledStore {
         self.transaction_numbers.next(&self.db)
     }
 
+    fn transactions_matching(
+        &self,
+        query: &TransactionQuery,
+    ) -> Result<Vec<Transaction>, StorageError> {
+        let mut found = Vec::new();
+        let Some(window) = Window::of(query) else {
+            return Ok(found);
+        };
+        if query.limit == 0 {
+            return Ok(found);
+        }
+        // Walk the narrowest listing the query allows: a station's and a
+        // token's index (both: their intersection), or the whole table;
+        // `matches` applies every filter, so an index only has to be a
+        // superset.
+        let by_station = query.station.as_ref().map(keys::tx_by_station_prefix);
+        let by_token = query.token.as_deref().map(|token| {
+            let key = token_key(token);
+            if query.state == Some(TransactionState::Active) {
+                keys::active_tx_by_token_prefix(&key)
+            } else {
+                keys::tx_by_token_prefix(&key)
+            }
+        });
+        // keeps `tx` if it matches; true once there are enough
+        let mut keep = |tx: Transaction| {
+            if query.matches(&tx) {
+                found.push(tx);
+            }
+            found.len() >= query.limit
+        };
+        match (by_station, by_token) {
+            (None, None) => {
+                let range = self
+                    .db
+                    .range(keys::transaction(window.lo)..=keys::transaction(window.hi));
+                for entry in ordered(range, window.newest_first) {
+                    let (_, value) = entry.map_err(backend)?;
+                    if keep(records::decode_transaction(&value)?) {
+                        break;
+                    }
+                }
+            }
+            (Some(index), None) | (None, Some(index)) => {
+                for number in self.index_numbers(&index, window) {
+                    if keep(self.listed_transaction(number?)?) {
+                        break;
+                    }
+                }
+            }
+            (Some(station), Some(token)) => {
+                // leapfrog: each index skips ahead to the other's next entry
+                let mut rest = Some(window);
+                while let Some(window) = rest {
+                    let Some(a) = self.index_numbers(&station, window).next().transpose()? else {
+                        break;
+                    };
+                    let Some(from_a) = window.from(a) else {
+                        break;
+                    };
+                    let Some(b) = self.index_numbers(&token, from_a).next().transpose()? else {
+                        break;
+                    };
+                    if a == b {
+                        if keep(self.listed_transaction(a)?) {
+                            break;
+                        }
+                        rest = window.after(a);
+                    } else {
+                        rest = window.from(b);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn status_history_since(
+        &self,
+        id: &StationId,
+        since: Timestamp,
+    ) -> Result<Vec<ConnectorStatus>, StorageError> {
+        // the reports since `since`: walk back from the newest (times grow
+        // with the sequence)
+        let (recent, first_recent) = self.history_since(
+            &keys::status_history_prefix(id),
+            since,
+            records::decode_status,
+            |status| status.received_at,
+        )?;
+        // before them, the last earlier report of every connector the
+        // station ever reported: one seek per connector in the index by
+        // connector, skipping from each connector to the next
+        let station_prefix = keys::status_by_connector_prefix(id);
+        let station_end = end_bound(&station_prefix);
+        let mut earlier: Vec<(u64, ConnectorStatus)> = Vec::new();
+        let mut next_connector = station_prefix.clone();
+        loop {
+            let next = self
+                .db
+                .range((Bound::Included(next_connector), station_end.clone()))
+                .next();
+            let Some(entry) = next else {
+                break;
+            };
+            let (key, _) = entry.map_err(backend)?;
+            let location = keys::status_by_connector_location(&key, &station_prefix)
+                .ok_or_else(|| corrupt_index("status index", "a key is too short"))?;
+            let connector_prefix = keys::status_by_connector_location_prefix(id, location);
+            let below = match first_recent {
+                Some(seq) => Bound::Excluded(keys::status_by_connector(id, location, seq)),
+                None => end_bound(&connector_prefix),
+            };
+            let last_earlier = self
+                .db
+                .range((Bound::Included(connector_prefix.clone()), below))
+                .next_back();
+            if let Some(entry) = last_earlier {
+                let (key, _) = entry.map_err(backend)?;
+                let seq = keys::trailing_u64(&key)
+                    .ok_or_else(|| corrupt_index("status index", "a key is too short"))?;
+                let status = self
+                    .get(&keys::status_history(id, seq), records::decode_status)?
+                    .ok_or_else(|| {
+                        corrupt_index("status index", "an entry points to no status report")
+                    })?;
+                earlier.push((seq, status));
+            }
+            match keys::prefix_end(&connector_prefix) {
+                Some(next) => next_connector = next,
+                None => break,
+            }
+        }
+        earlier.sort_by_key(|(seq, _)| *seq);
+        let mut statuses: Vec<ConnectorStatus> =
+            earlier.into_iter().map(|(_, status)| status).collect();
+        statuses.extend(recent);
+        Ok(statuses)
+    }
+
+    fn station_events_since(
+        &self,
+        id: &StationId,
+        since: Timestamp,
+    ) -> Result<Vec<StationEvent>, StorageError> {
+        let (recent, first_recent) = self.history_since(
+            &keys::station_event_prefix(id),
+            since,
+            records::decode_station_event,
+            |event| event.received_at,
+        )?;
+        // before them, the last connection entry
+        let prefix = keys::connection_event_prefix(id);
+        let below = match first_recent {
+            Some(seq) => Bound::Excluded(keys::connection_event(id, seq)),
+            None => end_bound(&prefix),
+        };
+        let mut events = Vec::with_capacity(recent.len() + 1);
+        if let Some(entry) = self.db.range((Bound::Included(prefix), below)).next_back() {
+            let (key, _) = entry.map_err(backend)?;
+            let seq = keys::trailing_u64(&key)
+                .ok_or_else(|| corrupt_index("connection index", "a key is too short"))?;
+            let event = self
+                .get(&keys::station_event(id, seq), records::decode_station_event)?
+                .ok_or_else(|| {
+                    corrupt_index("connection index", "an entry points to no log entry")
+                })?;
+            events.push(event);
+        }
+        events.extend(recent);
+        Ok(events)
+    }
+
+    fn configuration(&self, id: &StationId) -> Result<Vec<ConfigurationKey>, StorageError> {
+        let mut found = Vec::new();
+        for entry in self.db.scan_prefix(keys::configuration_prefix(id)) {
+            let (_, value) = entry.map_err(backend)?;
+            found.push(records::decode_configuration_key(id, &value)?);
+        }
+        Ok(found)
+    }
+
+    fn reservation(&self, id: i64) -> Result<Option<Reservation>, StorageError> {
+        self.get(&keys::reservation(id), records::decode_reservation)
+    }
+
+    fn reservations(
+        &self,
+        station: Option<&StationId>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Reservation>, StorageError> {
+        let Some(station) = station else {
+            return self.page(
+                keys::table::RESERVATION,
+                after.map(keys::reservation),
+                limit,
+                records::decode_reservation,
+            );
+        };
+        let prefix = keys::reservation_by_station_prefix(station);
+        let end = end_bound(&prefix);
+        let start = match after {
+            Some(id) => Bound::Excluded(keys::reservation_by_station(station, id)),
+            None => Bound::Included(prefix),
+        };
+        let mut found = Vec::with_capacity(limit.min(1024));
+        for entry in self.db.range((start, end)) {
+            if found.len() >= limit {
+                break;
+            }
+            let (key, _) = entry.map_err(backend)?;
+            let id = keys::trailing_i64(&key)
+                .ok_or_else(|| corrupt_index("reservation index", "a key is too short"))?;
+            let reservation = self.reservation(id)?.ok_or_else(|| {
+                corrupt_index("reservation index", "an entry points to no reservation")
+            })?;
+            // (a reader racing a move to another station may see both entries)
+            if &reservation.station == station {
+                found.push(reservation);
+            }
+        }
+        Ok(found)
+    }
+
+    fn next_reservation_id(&self) -> Result<i64, StorageError> {
+        let id = self.reservation_ids.next(&self.db)?;
+        i64::try_from(id).map_err(|_| StorageError::Exhausted("reservation ids"))
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StorageError> {
+        self.get(&keys::api_key(id), records::decode_api_key)
+    }
+
+    fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StorageError> {
+        self.scan(
+            &keys::table_prefix(keys::table::API_KEY),
+            records::decode_api_key,
+        )
+    }
+
+    fn close(&self) -> Result<(), StorageError> {
+        SledStore::close(self)
+    }
+
     fn apply(&self, changes: ChangeSet) -> Result<WriteTicket, StorageError> {
         if self.flusher.commit().is_stopping() {
             return Err(StorageError::Unavailable("the store is closed".to_owned()));
@@ -631,6 +1054,13 @@ impl Storage for SledStore {
                         records::encode_station(station)?,
                     );
                 }
+                Change::DeleteStation(station) => {
+                    writes.remove(keys::station(station));
+                    writes.remove(keys::last_seen(station));
+                    for key in writes.keys_with_prefix(&keys::connector_status_prefix(station))? {
+                        writes.remove(key);
+                    }
+                }
                 Change::StationSeen { station, at } => {
                     writes.put(keys::last_seen(station), records::encode_timestamp(*at)?);
                 }
@@ -642,6 +1072,10 @@ impl Storage for SledStore {
                         value.clone(),
                     );
                     writes.put(keys::status_history(&status.station, seq), value);
+                    writes.put(
+                        keys::status_by_connector(&status.station, status.location, seq),
+                        records::encode_marker(),
+                    );
                 }
                 Change::PutIdToken(token) => {
                     writes.put(
@@ -682,6 +1116,12 @@ impl Storage for SledStore {
                         keys::station_event(&event.station, seq),
                         records::encode_station_event(event)?,
                     );
+                    if keys::is_connection_entry(&event.kind) {
+                        writes.put(
+                            keys::connection_event(&event.station, seq),
+                            records::encode_marker(),
+                        );
+                    }
                 }
                 Change::PutReportedVariables { station, variables } => {
                     for variable in variables {
@@ -690,6 +1130,23 @@ impl Storage for SledStore {
                             records::encode_variable(variable)?,
                         );
                     }
+                }
+                Change::PutConfiguration {
+                    station,
+                    keys: reported,
+                } => {
+                    for key in reported {
+                        writes.put(
+                            keys::configuration_key(station, &key.key),
+                            records::encode_configuration_key(key)?,
+                        );
+                    }
+                }
+                Change::PutReservation(reservation) => {
+                    self.put_reservation(&mut writes, reservation)?;
+                }
+                Change::PutApiKey(key) => {
+                    writes.put(keys::api_key(&key.id), records::encode_api_key(key)?);
                 }
             }
         }

@@ -23,6 +23,7 @@
 //! The lock orders writers, not readers: a read running while a change set
 //! is applied may see part of it.
 
+use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 
 use domain::StorageError;
@@ -94,6 +95,25 @@ impl<'a> WriteSet<'a> {
             .get(key)
             .map_err(backend)?
             .map(|value| value.to_vec()))
+    }
+
+    /// The keys under `prefix` as this set leaves them so far, in key order.
+    pub(crate) fn keys_with_prefix(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+        let mut keys = BTreeSet::new();
+        for entry in self.db.scan_prefix(prefix) {
+            let (key, _) = entry.map_err(backend)?;
+            keys.insert(key.to_vec());
+        }
+        for (key, value) in &self.writes {
+            if key.starts_with(prefix) {
+                if value.is_some() {
+                    keys.insert(key.clone());
+                } else {
+                    keys.remove(key);
+                }
+            }
+        }
+        Ok(keys.into_iter().collect())
     }
 
     /// Writes the `pending` record, then every write.

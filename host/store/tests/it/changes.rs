@@ -3,6 +3,8 @@
 
 use domain::connector::ConnectorState;
 use domain::event::{DeviceEvent, StationEventKind};
+use domain::operator::Scope;
+use domain::reservation::ReservationState;
 use domain::station::{ProtocolVersion, StationId};
 use domain::token::IdToken;
 use domain::transaction::TransactionState;
@@ -18,6 +20,7 @@ fn every_kind_of_station_event() -> Vec<StationEventKind> {
         StationEventKind::Disconnected {
             reason: "closed by station".into(),
         },
+        StationEventKind::WentOffline { last_heard: t(-9) },
         StationEventKind::Booted {
             reason: Some("PowerUp".into()),
             answered: "Accepted".into(),
@@ -107,6 +110,41 @@ fn every_change_round_trips_and_survives_a_reopen() {
         station: cp.clone(),
         variables: vec![variable("OCPPCommCtrlr", "HeartbeatInterval", "60")],
     });
+    // a station that comes and goes within the change set
+    let gone = station_id("CP-GONE");
+    changes.push(Change::PutStation(station("CP-GONE")));
+    changes.push(Change::StationSeen {
+        station: gone.clone(),
+        at: t(5_001),
+    });
+    changes.push(Change::RecordStatus(status(
+        "CP-GONE",
+        1,
+        ConnectorState::Available,
+        6_001,
+    )));
+    changes.push(Change::DeleteStation(gone.clone()));
+    let configuration = vec![
+        config_key("CP-1", "MeterValueSampleInterval", Some("60"), 7_000),
+        config_key("CP-1", "AuthorizeRemoteTxRequests", None, 7_000),
+    ];
+    changes.push(Change::PutConfiguration {
+        station: cp.clone(),
+        keys: configuration.clone(),
+    });
+    let mut any_connector = reservation(-3, "CP-1");
+    any_connector.location = None;
+    any_connector.state = ReservationState::Active;
+    any_connector.refusal = None;
+    any_connector.transaction = None;
+    any_connector.group_id = None;
+    changes.push(Change::PutReservation(reservation(8, "CP-1")));
+    changes.push(Change::PutReservation(any_connector.clone()));
+    let mut live_key = api_key("k-live");
+    live_key.scope = Scope::Admin;
+    live_key.revoked_at = None;
+    changes.push(Change::PutApiKey(api_key("k-old")));
+    changes.push(Change::PutApiKey(live_key.clone()));
 
     let check = |store: &store::SledStore| {
         assert_eq!(store.station(&cp).unwrap(), Some(station("CP-1")));
@@ -142,6 +180,30 @@ fn every_change_round_trips_and_survives_a_reopen() {
         assert_eq!(
             store.reported_variables(&cp).unwrap(),
             vec![variable("OCPPCommCtrlr", "HeartbeatInterval", "60")]
+        );
+        assert_eq!(store.station(&gone).unwrap(), None);
+        assert_eq!(store.last_seen(&gone).unwrap(), None);
+        assert_eq!(store.connector_statuses(&gone).unwrap(), vec![]);
+        assert_eq!(
+            store.status_history(&gone, 10).unwrap(),
+            vec![status("CP-GONE", 1, ConnectorState::Available, 6_001)]
+        );
+        // by key: "Authorize…" before "Meter…"
+        assert_eq!(
+            store.configuration(&cp).unwrap(),
+            vec![configuration[1].clone(), configuration[0].clone()]
+        );
+        assert_eq!(store.reservation(8).unwrap(), Some(reservation(8, "CP-1")));
+        assert_eq!(store.reservation(-3).unwrap(), Some(any_connector.clone()));
+        assert_eq!(
+            store.reservations(None, None, 10).unwrap(),
+            vec![any_connector.clone(), reservation(8, "CP-1")]
+        );
+        assert_eq!(store.api_key("k-live").unwrap(), Some(live_key.clone()));
+        assert_eq!(store.api_key("K-LIVE").unwrap(), None);
+        assert_eq!(
+            store.api_keys().unwrap(),
+            vec![live_key.clone(), api_key("k-old")]
         );
     };
 
@@ -656,7 +718,9 @@ fn a_closed_store_takes_no_more_writes() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     write(&store, Change::PutStation(station("CP1")));
-    store.close().unwrap();
+    // through the trait, as the server does, and directly
+    let storage: &dyn Storage = &store;
+    storage.close().unwrap();
     store.close().unwrap();
     let refused = store
         .apply(Change::PutStation(station("CP2")).into())
@@ -667,6 +731,10 @@ fn a_closed_store_takes_no_more_writes() {
     );
     assert!(matches!(
         store.next_transaction_number(),
+        Err(StorageError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.next_reservation_id(),
         Err(StorageError::Unavailable(_))
     ));
     assert_eq!(

@@ -9,15 +9,27 @@ use std::time::{Duration, Instant};
 
 use domain::connector::ConnectorState;
 use domain::event::StationEventKind;
-use domain::{Change, ChangeSet, Storage};
+use domain::station::ProtocolVersion;
+use domain::{Change, ChangeSet, Storage, TransactionQuery};
 use store::{SledStore, StoreOptions};
 
 use crate::support::*;
 
-/// Everything one acknowledged write of the kill test holds.
-fn acked_changes(id: u64, number: u64) -> ChangeSet {
+/// Everything one acknowledged write of the kill test holds: one change of
+/// every kind.
+fn acked_changes(id: u64, number: u64, reservation_id: i64) -> ChangeSet {
     let name = format!("W{id}");
+    let scratch = format!("X{id}");
     let mut changes = ChangeSet::new();
+    // a station that reports and is deleted again
+    changes.push(Change::PutStation(station(&scratch)));
+    changes.push(Change::RecordStatus(status(
+        &scratch,
+        1,
+        ConnectorState::Available,
+        id as i64,
+    )));
+    changes.push(Change::DeleteStation(station_id(&scratch)));
     changes.push(Change::PutStation(station(&name)));
     changes.push(Change::PutTransaction(transaction(
         number,
@@ -39,16 +51,28 @@ fn acked_changes(id: u64, number: u64) -> ChangeSet {
     changes.push(Change::AppendStationEvent(station_event(
         &name,
         id as i64,
-        StationEventKind::DiagnosticsStatus {
-            status: id.to_string(),
+        StationEventKind::Connected {
+            protocol: ProtocolVersion::Ocpp16,
         },
     )));
+    changes.push(Change::StationSeen {
+        station: station_id(&name),
+        at: t(id as i64),
+    });
+    changes.push(Change::PutConfiguration {
+        station: station_id(&name),
+        keys: vec![config_key(&name, "Id", Some(&id.to_string()), id as i64)],
+    });
+    changes.push(Change::PutReservation(reservation(reservation_id, &name)));
+    changes.push(Change::PutApiKey(api_key(&format!("k{id}"))));
     changes
 }
 
-fn assert_acked_write_is_intact(store: &SledStore, id: u64, number: u64) {
+/// Checks the write of `id` with transaction `number`; returns its reservation id.
+fn assert_acked_write_is_intact(store: &SledStore, id: u64, number: u64) -> i64 {
     let name = format!("W{id}");
     let cp = station_id(&name);
+    let scratch = station_id(&format!("X{id}"));
     assert_eq!(
         store.station(&cp).unwrap(),
         Some(station(&name)),
@@ -86,12 +110,47 @@ fn assert_acked_write_is_intact(store: &SledStore, id: u64, number: u64) {
         vec![status(&name, 1, ConnectorState::Charging, id as i64)]
     );
     assert_eq!(store.station_events(&cp, 5).unwrap().len(), 1);
+    assert_eq!(
+        store.station_events_since(&cp, t(i64::MAX)).unwrap().len(),
+        1
+    );
+    assert_eq!(store.last_seen(&cp).unwrap(), Some(t(id as i64)));
+    let by_station_and_token = TransactionQuery {
+        station: Some(cp.clone()),
+        token: Some(format!("TAG{id}")),
+        ..TransactionQuery::all(10)
+    };
+    assert_eq!(
+        store.transactions_matching(&by_station_and_token).unwrap(),
+        vec![tx.clone()]
+    );
+    assert_eq!(
+        store.configuration(&cp).unwrap(),
+        vec![config_key(&name, "Id", Some(&id.to_string()), id as i64)]
+    );
+    let reservations = store.reservations(Some(&cp), None, 10).unwrap();
+    assert_eq!(reservations.len(), 1, "reservations of write {id}");
+    let reservation_id = reservations[0].id;
+    assert_eq!(reservations[0], reservation(reservation_id, &name));
+    assert_eq!(
+        store.reservation(reservation_id).unwrap().as_ref(),
+        Some(&reservations[0])
+    );
+    assert_eq!(
+        store.api_key(&format!("k{id}")).unwrap(),
+        Some(api_key(&format!("k{id}")))
+    );
+    assert_eq!(store.station(&scratch).unwrap(), None);
+    assert_eq!(store.connector_statuses(&scratch).unwrap(), vec![]);
+    assert_eq!(store.status_history(&scratch, 5).unwrap().len(), 1);
+    reservation_id
 }
 
 const WRITER_DIR: &str = "GRIDLET_STORE_TEST_WRITER_DIR";
 const WRITER_FIRST_ID: &str = "GRIDLET_STORE_TEST_WRITER_FIRST_ID";
 
 /// The child half: many concurrent writers, each printing `ack <id> <number>`
+/// (and its reservation id)
 /// once its write is durable, until the parent kills the process (or, should
 /// the parent hang, for a minute).
 fn run_writer(dir: &Path, first_id: u64) {
@@ -115,9 +174,12 @@ fn run_writer(dir: &Path, first_id: u64) {
                 loop {
                     let id = next_id.fetch_add(1, Ordering::SeqCst);
                     let number = store.next_transaction_number().unwrap();
-                    let ticket = store.apply(acked_changes(id, number)).unwrap();
+                    let reservation_id = store.next_reservation_id().unwrap();
+                    let ticket = store
+                        .apply(acked_changes(id, number, reservation_id))
+                        .unwrap();
                     store.durable(ticket).await.unwrap();
-                    println!("ack {id} {number}");
+                    println!("ack {id} {number} {reservation_id}");
                 }
             });
         }
@@ -135,7 +197,7 @@ fn acknowledged_writes_survive_kill_9() {
         return run_writer(Path::new(&dir), first_id);
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut acked: Vec<(u64, u64)> = Vec::new();
+    let mut acked: Vec<(u64, u64, i64)> = Vec::new();
     // twice: the second round writes on top of a directory recovered from a kill
     for round in 0..2u64 {
         let dir_name = dir.path().to_str().unwrap();
@@ -147,16 +209,23 @@ fn acknowledged_writes_survive_kill_9() {
         for _ in 0..400 {
             let ack = next_line_with(&mut stdout, "ack ")
                 .expect("the writer stopped before it was killed");
-            let (id, number) = ack.split_once(' ').unwrap();
-            acked.push((id.parse().unwrap(), number.parse().unwrap()));
+            let ack: Vec<&str> = ack.split(' ').collect();
+            acked.push((
+                ack[0].parse().unwrap(),
+                ack[1].parse().unwrap(),
+                ack[2].parse().unwrap(),
+            ));
         }
         // SIGKILL, mid-stream: the writers have more writes in flight
         child.kill().unwrap();
         child.wait().unwrap();
 
         let store = open(dir.path());
-        for &(id, number) in &acked {
-            assert_acked_write_is_intact(&store, id, number);
+        for &(id, number, reservation_id) in &acked {
+            assert_eq!(
+                assert_acked_write_is_intact(&store, id, number),
+                reservation_id
+            );
         }
         // every change set on disk, acknowledged or not, is there whole
         let stations = store.stations(None, usize::MAX).unwrap();
@@ -170,10 +239,33 @@ fn acknowledged_writes_survive_kill_9() {
             let id = tx.station.as_str()[1..].parse().unwrap();
             assert_acked_write_is_intact(&store, id, tx.number);
         }
-        let highest = acked.iter().map(|&(_, number)| number).max().unwrap();
+        assert_eq!(
+            store.reservations(None, None, usize::MAX).unwrap().len(),
+            stations.len()
+        );
+        assert_eq!(store.api_keys().unwrap().len(), stations.len());
+        // ... and so are the index entries: every transaction is listed
+        // once by its station
+        let listed: usize = stations
+            .iter()
+            .map(|station| {
+                let query = TransactionQuery {
+                    station: Some(station.id.clone()),
+                    ..TransactionQuery::all(usize::MAX)
+                };
+                store.transactions_matching(&query).unwrap().len()
+            })
+            .sum();
+        assert_eq!(listed, stations.len());
+        let highest = acked.iter().map(|&(_, number, _)| number).max().unwrap();
         assert!(
             store.next_transaction_number().unwrap() > highest,
             "a transaction number would be reused"
+        );
+        let highest = acked.iter().map(|&(_, _, id)| id).max().unwrap();
+        assert!(
+            store.next_reservation_id().unwrap() > highest,
+            "a reservation id would be reused"
         );
     }
 }

@@ -2,9 +2,14 @@
 //! public API, on real sled directories in temporary folders.
 //!
 //! - `changes`: every change round-trips; indexes, replays, ordering, paging.
+//! - `queries`: transactions by station, token, state and time; histories
+//!   since a time, with the state at that time.
+//! - `operator`: configuration keys, deleted stations, reservations and
+//!   their ids, API keys.
 //! - `durability`: group commit, concurrent writers, and a `kill -9` test
 //!   that runs a writer in a child process.
 //! - `opening`: locked, corrupt, foreign and newer-format directories.
+//! - `migration`: format 1 directories, interrupted migrations.
 
 // Test code may unwrap (clippy.toml allows it in tests); this extends that to
 // the helpers and child halves outside `#[test]` functions.
@@ -12,5 +17,8 @@
 
 mod changes;
 mod durability;
+mod migration;
 mod opening;
+mod operator;
+mod queries;
 mod support;

@@ -11,22 +11,6 @@ use crate::support::*;
 
 const HOLDER_DIR: &str = "GRIDLET_STORE_TEST_HOLDER_DIR";
 
-/// Writes raw bytes into the store's sled database, as damage or a newer
-/// Gridlet would. The store must be closed.
-fn poke(dir: &Path, key: &[u8], value: &[u8]) {
-    // sled's lock may outlive a dropped store, or sit in a forked child, for a moment
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    let db = loop {
-        match sled::open(dir) {
-            Ok(db) => break db,
-            Err(e) if std::time::Instant::now() > deadline => panic!("{e}"),
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    };
-    db.insert(key, value).unwrap();
-    db.flush().unwrap();
-}
-
 #[test]
 fn a_directory_in_use_by_another_process_is_refused_clearly() {
     if let Ok(dir) = std::env::var(HOLDER_DIR) {

@@ -12,6 +12,8 @@ use domain::device_model::{
 };
 use domain::event::{StationEvent, StationEventKind};
 use domain::meter::MeterSample;
+use domain::operator::{ApiKeyRecord, ConfigurationKey, Scope};
+use domain::reservation::{Reservation, ReservationState};
 use domain::station::{
     BootInfo, OperationStatus, ProtocolVersion, Registration, Station, StationId,
 };
@@ -40,6 +42,27 @@ pub fn options() -> StoreOptions {
 
 pub fn open(dir: &Path) -> SledStore {
     SledStore::open(dir, options()).unwrap()
+}
+
+/// Opens the sled database of a closed store directly, to read or write raw
+/// bytes as damage, an older or a newer Gridlet would.
+pub fn raw_db(dir: &Path) -> sled::Db {
+    // sled's lock may outlive a dropped store, or sit in a forked child, for a moment
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(e) if std::time::Instant::now() > deadline => panic!("{e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Writes raw bytes into the store's sled database. The store must be closed.
+pub fn poke(dir: &Path, key: &[u8], value: &[u8]) {
+    let db = raw_db(dir);
+    db.insert(key, value).unwrap();
+    db.flush().unwrap();
 }
 
 /// Applies `changes` and waits until they are durable.
@@ -212,6 +235,47 @@ pub fn variable(component: &str, variable: &str, value: &str) -> ReportedVariabl
             supports_monitoring: true,
         }),
         reported_at: t(4_000),
+    }
+}
+
+pub fn config_key(station: &str, key: &str, value: Option<&str>, at: i64) -> ConfigurationKey {
+    ConfigurationKey {
+        station: station_id(station),
+        key: key.into(),
+        value: value.map(str::to_owned),
+        readonly: value.is_none(),
+        reported_at: t(at),
+    }
+}
+
+/// A reservation of connector 2 at `station`, with every field set.
+pub fn reservation(id: i64, station: &str) -> Reservation {
+    Reservation {
+        id,
+        station: station_id(station),
+        location: Some(EvseConnector {
+            evse: 2,
+            connector: 1,
+        }),
+        id_token: IdToken::typed("RFID-9", IdTokenType::Iso15693),
+        group_id: Some("FLEET".into()),
+        expires_at: t(50_000),
+        state: ReservationState::Refused,
+        refusal: Some("Occupied".into()),
+        transaction: Some(77),
+        created_at: t(40_000),
+        updated_at: t(40_500),
+    }
+}
+
+pub fn api_key(id: &str) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: id.into(),
+        name: format!("key {id}"),
+        scope: Scope::Operate,
+        secret_sha256: "ab".repeat(32),
+        created_at: t(1_000),
+        revoked_at: Some(t(2_000)),
     }
 }
 
