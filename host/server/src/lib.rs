@@ -1,25 +1,30 @@
 //! Gridlet's network front.
 //!
-//! [`run`] serves, on one listener: the OCPP-J WebSocket endpoint
-//! `/ocpp/{stationId}` and `GET /health`. Each station connection is a tokio
-//! task that feeds text frames to its [`session::StationSession`] and sends
-//! back the answers; the [`registry::Registry`] keeps one connection per
-//! station.
+//! A [`Server`] serves, on one listener: the OCPP-J WebSocket endpoint
+//! `/ocpp/{stationId}`, `GET /health`, and whatever routes the caller merges
+//! into [`Server::router`] (the REST API). Each station connection is a tokio
+//! task that feeds text frames to its [`session::StationSession`], sends back
+//! the answers and the operator's commands; the [`registry::Registry`] keeps
+//! one connection per station, and [`Network`] is the operator's handle on
+//! them (commands, remote starts, live events).
 //!
 //! - [`handshake`]: subprotocol negotiation and HTTP Basic admission.
 //! - [`connection`]: the per-station WebSocket loop.
-//! - [`registry`]: connected stations.
+//! - [`registry`]: connected stations and their command queues.
+//! - [`network`]: the operator's handle.
 //!
-//! Shutdown follows mini-redis: a `watch` channel tells every task to stop,
-//! and the server waits until every connection task has dropped its handle
-//! on a shared `mpsc` sender before it returns.
+//! Shutdown: a `watch` channel tells every connection task to close, and the
+//! server waits until the count of live connection tasks
+//! ([`ConnectionTracker`]) is back to zero before it returns.
 
 pub mod connection;
 pub mod handshake;
+pub mod network;
 pub mod registry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -29,7 +34,7 @@ use axum::response::{IntoResponse, Json};
 use axum::routing::get;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 use domain::{Storage, Timestamp};
 use ocpp::OcppVersion;
@@ -37,6 +42,7 @@ use session::admission::AdmissionPolicy;
 use session::auth::PasswordChecker;
 use session::{Csms, Settings};
 
+pub use crate::network::{Connection, Network, RemoteStartError};
 use crate::registry::Registry;
 
 /// How the server behaves.
@@ -93,10 +99,47 @@ pub struct AppState {
     pub passwords: PasswordChecker,
     /// Flips to `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
-    /// Held by every connection task; the server waits for all to be dropped.
-    pub connections_done: mpsc::Sender<()>,
+    /// Counts live connection tasks, so shutdown can wait for them.
+    pub connections: ConnectionTracker,
     /// When the server started.
     pub started: Instant,
+}
+
+/// Counts live connection tasks.
+#[derive(Default)]
+pub struct ConnectionTracker {
+    live: AtomicUsize,
+    all_ended: Notify,
+}
+
+/// Held by a connection task; dropping it counts the task as ended.
+pub struct ConnectionGuard<'a>(&'a ConnectionTracker);
+
+impl ConnectionTracker {
+    /// Counts a new connection task until the guard is dropped.
+    pub fn enter(&self) -> ConnectionGuard<'_> {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        ConnectionGuard(self)
+    }
+
+    /// Resolves once no connection task is live.
+    pub async fn all_ended(&self) {
+        loop {
+            let notified = self.all_ended.notified();
+            if self.live.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.all_ended.notify_waiters();
+        }
+    }
 }
 
 /// The current time, read at the edge of the system.
@@ -105,43 +148,71 @@ pub fn now() -> Timestamp {
     Timestamp::from_unix_millis(i64::try_from(millis).unwrap_or(i64::MAX))
 }
 
-/// The HTTP routes.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/ocpp/{station_id}", get(handshake::ocpp_upgrade))
-        .route("/health", get(health))
-        .with_state(state)
+/// A server, built but not yet serving: get its [`Network`] handle and its
+/// [`router`](Server::router), merge other routes, then [`serve`](Server::serve).
+pub struct Server {
+    state: Arc<AppState>,
+    stop: watch::Sender<bool>,
 }
 
-/// Serves Gridlet on `listener` until `shutdown` completes, then closes every
-/// station connection and returns.
+impl Server {
+    /// A server over `storage` with `config`.
+    pub fn new(storage: Arc<dyn Storage>, config: ServerConfig) -> Server {
+        let (stop, stop_rx) = watch::channel(false);
+        let state = Arc::new(AppState {
+            csms: Arc::new(Csms::new(storage, config.settings)),
+            passwords: PasswordChecker::new(config.password_check_parallelism),
+            config,
+            registry: Registry::default(),
+            shutdown: stop_rx,
+            connections: ConnectionTracker::default(),
+            started: Instant::now(),
+        });
+        Server { state, stop }
+    }
+
+    /// The operator's handle on the network.
+    pub fn network(&self) -> Network {
+        Network::new(self.state.clone())
+    }
+
+    /// The OCPP and health routes.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/ocpp/{station_id}", get(handshake::ocpp_upgrade))
+            .route("/health", get(health))
+            .with_state(self.state.clone())
+    }
+
+    /// Serves `router` on `listener` until `shutdown` completes, then closes
+    /// every station connection and returns once they have all ended.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        router: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Server { state, stop } = self;
+        let stop_signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let served = axum::serve(listener, router).with_graceful_shutdown(stop_signal).await;
+        state.connections.all_ended().await;
+        served
+    }
+}
+
+/// Serves the OCPP and health routes alone on `listener` until `shutdown`.
 pub async fn run(
     listener: TcpListener,
     storage: Arc<dyn Storage>,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    let state = Arc::new(AppState {
-        csms: Arc::new(Csms { storage, settings: config.settings }),
-        passwords: PasswordChecker::new(config.password_check_parallelism),
-        config,
-        registry: Registry::default(),
-        shutdown: stop_rx,
-        connections_done: done_tx,
-        started: Instant::now(),
-    });
-    let app = router(state.clone());
-    let stop = async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    };
-    let served = axum::serve(listener, app).with_graceful_shutdown(stop).await;
-    drop(state);
-    // Every connection task holds a clone of the sender; recv() returns None once all are gone.
-    let _ = done_rx.recv().await;
-    served
+    let server = Server::new(storage, config);
+    let router = server.router();
+    server.serve(listener, router, shutdown).await
 }
 
 #[derive(Serialize)]

@@ -1,19 +1,61 @@
-//! Which stations are connected, one connection per station.
+//! Which stations are connected, one connection per station, and the way
+//! to reach each: its command queue.
 //!
 //! A station that reconnects replaces its old connection: the new one asks
 //! the old one to close and waits (boundedly) until it has finished handling
 //! its current message, so two connections of one station never handle
-//! messages at the same time. This registry is also the one place through
-//! which a station's session is addressed by id.
+//! messages at the same time. Commands queued on the old connection fail
+//! with "connection lost"; new ones go to the new connection.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
-use domain::StationId;
+use domain::{StationId, Timestamp};
+use ocpp::OcppVersion;
+use session::commands::{Command, CommandError, CommandReply};
+
+/// How many commands may wait for one station.
+pub const COMMAND_QUEUE: usize = 16;
+
+/// A command on its way to a station, with where to send the outcome.
+pub struct Outbound {
+    /// What to ask.
+    pub command: Command,
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<Result<CommandReply, CommandError>>,
+}
+
+/// What is known about a live connection.
+#[derive(Debug)]
+pub struct ConnectionInfo {
+    /// The negotiated version.
+    pub protocol: OcppVersion,
+    /// When it was established.
+    pub connected_at: Timestamp,
+    /// When the station last sent a message (unix milliseconds).
+    last_heard: AtomicI64,
+}
+
+impl ConnectionInfo {
+    /// A connection established at `now`.
+    pub fn new(protocol: OcppVersion, now: Timestamp) -> Self {
+        ConnectionInfo { protocol, connected_at: now, last_heard: AtomicI64::new(now.unix_millis()) }
+    }
+
+    /// Notes that the station was heard from at `now`.
+    pub fn heard(&self, now: Timestamp) {
+        self.last_heard.store(now.unix_millis(), Ordering::Relaxed);
+    }
+
+    /// When the station last sent a message.
+    pub fn last_heard(&self) -> Timestamp {
+        Timestamp::from_unix_millis(self.last_heard.load(Ordering::Relaxed))
+    }
+}
 
 struct Entry {
     /// Identifies the connection, so a finished connection only removes itself.
@@ -22,6 +64,10 @@ struct Entry {
     replace: Option<oneshot::Sender<()>>,
     /// Resolves (with an error) once the connection's task has ended.
     finished: oneshot::Receiver<()>,
+    /// The connection's command queue.
+    commands: mpsc::Sender<Outbound>,
+    /// What is known about it.
+    info: Arc<ConnectionInfo>,
 }
 
 /// The connected stations.
@@ -31,13 +77,17 @@ pub struct Registry {
     next_connection: AtomicU64,
 }
 
-/// A registered connection. Dropping it tells a replacing connection that
-/// this one has finished.
+/// A registered connection, held by its task. Dropping it tells a
+/// replacing connection that this one has finished.
 pub struct Registration {
     /// The connection's id.
     pub connection: u64,
     /// Resolves when a newer connection of the same station replaces this one.
     pub replaced: oneshot::Receiver<()>,
+    /// Commands for the station, in the order they were sent.
+    pub commands: mpsc::Receiver<Outbound>,
+    /// What is known about the connection (shared with the registry).
+    pub info: Arc<ConnectionInfo>,
     /// Dropped when the connection's task ends.
     _finished: oneshot::Sender<()>,
 }
@@ -46,15 +96,21 @@ impl Registry {
     /// Registers a new connection of `station`, replacing any older one; waits
     /// up to `wait` for the older one to finish. Returns the registration and
     /// whether an older connection was replaced.
-    pub async fn register(&self, station: &StationId, wait: Duration) -> (Registration, bool) {
+    pub async fn register(&self, station: &StationId, info: ConnectionInfo, wait: Duration) -> (Registration, bool) {
         let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
         let (replace_tx, replace_rx) = oneshot::channel();
         let (finished_tx, finished_rx) = oneshot::channel();
+        let (commands_tx, commands_rx) = mpsc::channel(COMMAND_QUEUE);
+        let info = Arc::new(info);
+        let entry = Entry {
+            connection,
+            replace: Some(replace_tx),
+            finished: finished_rx,
+            commands: commands_tx,
+            info: info.clone(),
+        };
         let previous = match self.entries.lock() {
-            Ok(mut entries) => entries.insert(
-                station.clone(),
-                Entry { connection, replace: Some(replace_tx), finished: finished_rx },
-            ),
+            Ok(mut entries) => entries.insert(station.clone(), entry),
             Err(_) => None,
         };
         let replaced = previous.is_some();
@@ -66,7 +122,9 @@ impl Registry {
                 tracing::warn!(%station, "the replaced connection did not finish in time");
             }
         }
-        (Registration { connection, replaced: replace_rx, _finished: finished_tx }, replaced)
+        let registration =
+            Registration { connection, replaced: replace_rx, commands: commands_rx, info, _finished: finished_tx };
+        (registration, replaced)
     }
 
     /// Removes `connection` of `station` if it is still the current one.
@@ -75,6 +133,38 @@ impl Registry {
             && entries.get(station).is_some_and(|entry| entry.connection == connection)
         {
             entries.remove(station);
+        }
+    }
+
+    /// Queues `command` for `station`; the outcome arrives on the returned receiver.
+    pub fn send(
+        &self,
+        station: &StationId,
+        command: Command,
+    ) -> Result<oneshot::Receiver<Result<CommandReply, CommandError>>, CommandError> {
+        let sender = match self.entries.lock() {
+            Ok(entries) => entries.get(station).map(|entry| entry.commands.clone()),
+            Err(_) => None,
+        };
+        let sender = sender.ok_or_else(|| CommandError::Offline(station.to_string()))?;
+        let (reply, outcome) = oneshot::channel();
+        sender.try_send(Outbound { command, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => CommandError::QueueFull(station.to_string()),
+            mpsc::error::TrySendError::Closed(_) => CommandError::ConnectionLost(station.to_string()),
+        })?;
+        Ok(outcome)
+    }
+
+    /// What is known about `station`'s connection, if it is connected.
+    pub fn info(&self, station: &StationId) -> Option<Arc<ConnectionInfo>> {
+        self.entries.lock().ok()?.get(station).map(|entry| entry.info.clone())
+    }
+
+    /// Every connected station with what is known about its connection.
+    pub fn all(&self) -> Vec<(StationId, Arc<ConnectionInfo>)> {
+        match self.entries.lock() {
+            Ok(entries) => entries.iter().map(|(id, entry)| (id.clone(), entry.info.clone())).collect(),
+            Err(_) => Vec::new(),
         }
     }
 

@@ -8,8 +8,17 @@
 //! waits until it is durable before answering. A station that is not
 //! accepted may only boot.
 //!
+//! The session also owns the other direction: [`StationSession::start_command`]
+//! writes a [`commands::Command`] as a CALL (one outstanding at a time), and the
+//! station's CALLRESULT or CALLERROR completes it, after any effect of the
+//! answer (a reservation accepted, configuration keys read) is durable.
+//! Every change worth telling is published on the [`events::EventBus`] once
+//! it is durable.
+//!
 //! - [`admission`]: who may connect ([`admission::admit`]).
 //! - [`auth`]: station passwords (Argon2id) and their verification.
+//! - [`commands`]: what the CSMS asks of stations, for both versions.
+//! - [`events`]: the live event bus.
 //! - [`convert`]: OCPP types to domain values and back.
 //! - `v16`, `v201`: the handlers of what stations send, per version.
 //!
@@ -20,20 +29,25 @@
 
 pub mod admission;
 pub mod auth;
+pub mod commands;
 pub mod convert;
+pub mod events;
 mod v16;
 mod v201;
 
 use std::sync::Arc;
 
-use ocpp::{Call, CallError, CallResult, ErrorCode, Frame, OcppVersion};
+use ocpp::{Call, CallError, CallResult, ErrorCode, Frame, Matched, OcppVersion, OutboundCalls, PayloadKind};
 use serde_json::Value;
 
 use domain::event::StationEventKind;
 use domain::{
-    Authorization, Change, ChangeSet, IdToken, ProtocolVersion, Registration, StationEvent, StationId, Storage,
-    StorageError, Timestamp,
+    Authorization, Change, ChangeSet, IdToken, Notification, ProtocolVersion, Registration, ReservationState,
+    StationEvent, StationId, Storage, StorageError, Timestamp,
 };
+
+use crate::commands::{Command, CommandError, CommandReply, reply_status};
+use crate::events::EventBus;
 
 /// Protocol settings every session shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,20 +59,60 @@ pub struct Settings {
     /// How often "last seen" is written for a station that is not
     /// heartbeating, in milliseconds (a heartbeat always writes it).
     pub seen_write_interval_ms: i64,
+    /// How long a station may stay silent beyond its heartbeat (or retry)
+    /// interval before it is considered offline, in seconds.
+    pub offline_grace_secs: u32,
+    /// How long a station has to answer a command, in seconds.
+    pub command_timeout_secs: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { heartbeat_interval_secs: 300, pending_retry_secs: 60, seen_write_interval_ms: 30_000 }
+        Settings {
+            heartbeat_interval_secs: 300,
+            pending_retry_secs: 60,
+            seen_write_interval_ms: 30_000,
+            offline_grace_secs: 60,
+            command_timeout_secs: 30,
+        }
     }
 }
 
-/// What all sessions share: storage and settings.
+/// What all sessions share: storage, settings and the event bus.
 pub struct Csms {
     /// Where everything is kept.
     pub storage: Arc<dyn Storage>,
     /// Protocol settings.
     pub settings: Settings,
+    /// Where notifications are published.
+    pub events: EventBus,
+}
+
+impl Csms {
+    /// A context over `storage` with `settings` and an event bus keeping
+    /// 4096 notifications for slow subscribers.
+    pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Self {
+        Csms { storage, settings, events: EventBus::new(4096) }
+    }
+}
+
+/// The command waiting for the station's answer.
+struct PendingCommand {
+    /// The CALL's unique id.
+    unique_id: String,
+    /// The OCPP action sent.
+    action: String,
+    /// What was asked, for the effects of the answer.
+    command: Command,
+}
+
+/// What handling one frame from the station produced.
+#[derive(Debug, Default)]
+pub struct Reaction {
+    /// The frame to send back, if any.
+    pub reply: Option<String>,
+    /// The outcome of the outstanding command, if this frame answered it.
+    pub completed: Option<Result<CommandReply, CommandError>>,
 }
 
 /// The state of one station's connection.
@@ -72,21 +126,32 @@ pub struct StationSession {
     /// When "last seen" was last written, to write it at most every
     /// [`Settings::seen_write_interval_ms`].
     seen_written_at: Option<Timestamp>,
+    /// Ids and timeouts of the CSMS's own CALLs (one outstanding at a time).
+    outbound: OutboundCalls,
+    /// The command the outstanding CALL carries.
+    pending: Option<PendingCommand>,
 }
 
-/// The result of a handler: the answer, and what must be stored first.
+/// The result of a handler: the answer, what must be stored first, and
+/// what to tell subscribers once it is.
 pub(crate) struct Handled {
     response: Value,
     changes: ChangeSet,
+    notifications: Vec<Notification>,
 }
 
 impl Handled {
     fn answer(response: Value) -> Self {
-        Handled { response, changes: ChangeSet::new() }
+        Handled { response, changes: ChangeSet::new(), notifications: Vec::new() }
     }
 
     fn storing(response: Value, changes: ChangeSet) -> Self {
-        Handled { response, changes }
+        Handled { response, changes, notifications: Vec::new() }
+    }
+
+    fn telling(mut self, notification: Notification) -> Self {
+        self.notifications.push(notification);
+        self
     }
 }
 
@@ -115,7 +180,32 @@ pub fn protocol_version(version: OcppVersion) -> ProtocolVersion {
 impl StationSession {
     /// A session for `station`, connected with `version` and admitted with `registration`.
     pub fn new(csms: Arc<Csms>, station: StationId, version: OcppVersion, registration: Registration) -> Self {
-        StationSession { csms, station, version, registration, seen_written_at: None }
+        let timeout_ms = i64::from(csms.settings.command_timeout_secs) * 1000;
+        StationSession {
+            csms,
+            station,
+            version,
+            registration,
+            seen_written_at: None,
+            outbound: OutboundCalls::new("gl", timeout_ms),
+            pending: None,
+        }
+    }
+
+    /// The operator's decision as of connecting or the latest boot.
+    pub fn registration(&self) -> Registration {
+        self.registration
+    }
+
+    /// How long the station may stay silent before it is considered
+    /// offline, in milliseconds: its interval plus the grace.
+    pub fn silence_allowed_ms(&self) -> i64 {
+        let settings = &self.csms.settings;
+        let interval = match self.registration {
+            Registration::Accepted => settings.heartbeat_interval_secs,
+            Registration::Pending | Registration::Rejected => settings.pending_retry_secs,
+        };
+        (i64::from(interval) + i64::from(settings.offline_grace_secs)) * 1000
     }
 
     /// The station.
@@ -134,39 +224,261 @@ impl StationSession {
         let mut changes = ChangeSet::from(self.event(StationEventKind::Connected { protocol }, now));
         changes.push(Change::StationSeen { station: self.station.clone(), at: now });
         self.seen_written_at = Some(now);
-        let ticket = self.csms.storage.apply(changes)?;
-        self.csms.storage.durable(ticket).await
+        self.write_durably(changes).await?;
+        self.tell(Notification::StationConnected { station: self.station.clone(), protocol, at: now });
+        Ok(())
     }
 
     /// Records that the station's connection ended, and why.
     pub async fn disconnected(&mut self, reason: &str, now: Timestamp) -> Result<(), StorageError> {
-        let ticket = self.csms.storage.apply(self.event(StationEventKind::Disconnected { reason: reason.to_owned() }, now).into())?;
-        self.csms.storage.durable(ticket).await
+        let change = self.event(StationEventKind::Disconnected { reason: reason.to_owned() }, now);
+        self.write_durably(change.into()).await?;
+        self.tell(Notification::StationDisconnected { station: self.station.clone(), reason: reason.to_owned(), at: now });
+        Ok(())
     }
 
-    /// Handles one text frame from the station; returns the frame to send
-    /// back, if any (results and errors from the station get none).
-    pub async fn handle_text(&mut self, text: &str, now: Timestamp) -> Option<String> {
+    /// Records that the station stayed silent since `last_heard` beyond what
+    /// its interval and the grace allow.
+    pub async fn went_offline(&mut self, last_heard: Timestamp, now: Timestamp) -> Result<(), StorageError> {
+        let change = self.event(StationEventKind::WentOffline { last_heard }, now);
+        self.write_durably(change.into()).await?;
+        self.tell(Notification::StationOffline { station: self.station.clone(), last_heard, at: now });
+        Ok(())
+    }
+
+    /// Handles one text frame from the station: a CALL is answered; a
+    /// CALLRESULT or CALLERROR may complete the outstanding command.
+    pub async fn handle_text(&mut self, text: &str, now: Timestamp) -> Reaction {
         match ocpp::decode_frame(text) {
-            Ok(Frame::Call(call)) => Some(self.handle_call(&call, now).await.to_text(self.version)),
+            Ok(Frame::Call(call)) => {
+                Reaction { reply: Some(self.handle_call(&call, now).await.to_text(self.version)), completed: None }
+            }
             Ok(Frame::CallResult(result)) => {
-                tracing::debug!(station = %self.station, id = %result.unique_id, "unexpected CALLRESULT ignored");
-                None
+                let completed = match self.take_pending(&result.unique_id) {
+                    Some(pending) => Some(self.command_answered(pending, result.payload, now).await),
+                    None => None,
+                };
+                Reaction { reply: None, completed }
             }
             Ok(Frame::CallError(error)) => {
-                tracing::debug!(station = %self.station, id = %error.unique_id, code = ?error.code, "unexpected CALLERROR ignored");
-                None
+                let completed = match self.take_pending(&error.unique_id) {
+                    Some(pending) => Some(Err(self.command_refused(pending, error.code, error.description, now).await)),
+                    None => None,
+                };
+                Reaction { reply: None, completed }
             }
             Err(error) if error.expects_reply() => {
                 tracing::debug!(station = %self.station, code = ?error.code, "malformed frame: {}", error.description);
                 let unique_id = error.unique_id.unwrap_or_else(|| "-1".to_owned());
-                Some(Frame::CallError(CallError::new(unique_id, error.code, error.description)).to_text(self.version))
+                let reply = Frame::CallError(CallError::new(unique_id, error.code, error.description)).to_text(self.version);
+                Reaction { reply: Some(reply), completed: None }
             }
             Err(error) => {
                 tracing::debug!(station = %self.station, "malformed reply frame ignored: {}", error.description);
+                Reaction::default()
+            }
+        }
+    }
+
+    /// Whether a command is waiting for the station's answer.
+    pub fn command_outstanding(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// When the outstanding command times out (unix milliseconds).
+    pub fn command_deadline(&self) -> Option<i64> {
+        self.outbound.deadline()
+    }
+
+    /// Writes `command` as a CALL to send; at most one may be outstanding.
+    pub fn start_command(&mut self, command: &Command, now: Timestamp) -> Result<String, CommandError> {
+        let (action, payload) = command.encode(self.version)?;
+        if self.pending.is_some() {
+            return Err(CommandError::QueueFull(self.station.to_string()));
+        }
+        let unique_id = self
+            .outbound
+            .start(&action, now.unix_millis())
+            .map_err(|_| CommandError::QueueFull(self.station.to_string()))?;
+        self.pending = Some(PendingCommand { unique_id: unique_id.clone(), action: action.clone(), command: command.clone() });
+        Ok(Frame::Call(Call { unique_id, action, payload }).to_text(self.version))
+    }
+
+    /// Times out the outstanding command if its deadline has passed.
+    pub fn poll_command_timeout(&mut self, now: Timestamp) -> Option<CommandError> {
+        let timed_out = self.outbound.poll_timeout(now.unix_millis())?;
+        let pending = self.pending.take().filter(|p| p.unique_id == timed_out)?;
+        let failure = CommandError::Timeout {
+            action: pending.action.clone(),
+            seconds: u64::from(self.csms.settings.command_timeout_secs),
+        };
+        self.command_failed(&pending.action, &failure, now);
+        Some(failure)
+    }
+
+    /// Ends the outstanding command because the connection is gone.
+    pub fn abandon_command(&mut self, now: Timestamp) -> Option<CommandError> {
+        let pending = self.pending.take()?;
+        let _ = self.outbound.on_result(&pending.unique_id);
+        let failure = CommandError::ConnectionLost(self.station.to_string());
+        self.command_failed(&pending.action, &failure, now);
+        Some(failure)
+    }
+
+    fn take_pending(&mut self, unique_id: &str) -> Option<PendingCommand> {
+        match self.outbound.on_result(unique_id) {
+            Matched::Answer { .. } => self.pending.take().filter(|p| p.unique_id == unique_id),
+            Matched::Unexpected => {
+                tracing::debug!(station = %self.station, id = %unique_id, "answer to no outstanding command ignored");
                 None
             }
         }
+    }
+
+    fn command_failed(&self, action: &str, failure: &CommandError, now: Timestamp) {
+        tracing::info!(station = %self.station, %action, %failure, "command failed");
+        self.tell(Notification::CommandCompleted {
+            station: self.station.clone(),
+            action: action.to_owned(),
+            outcome: "failed".to_owned(),
+            error: Some(failure.to_string()),
+            at: now,
+        });
+    }
+
+    /// The station refused a command with a CALLERROR: a refused
+    /// reservation is recorded as such.
+    async fn command_refused(
+        &mut self,
+        pending: PendingCommand,
+        code: ErrorCode,
+        description: String,
+        now: Timestamp,
+    ) -> CommandError {
+        let failure = CommandError::Refused { action: pending.action.clone(), code, description };
+        if let Command::ReserveNow { reservation } = &pending.command {
+            let refused = self.storage().reservation(reservation.id).map(|stored| {
+                stored.filter(|r| r.state == ReservationState::Requested).map(|mut r| {
+                    r.state = ReservationState::Refused;
+                    r.refusal = Some(failure.to_string());
+                    r.updated_at = now;
+                    Change::PutReservation(r)
+                })
+            });
+            match refused {
+                Ok(Some(change)) => {
+                    if let Err(error) = self.write_durably(change.into()).await {
+                        tracing::error!(station = %self.station, %error, "could not record a refused reservation");
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::error!(station = %self.station, %error, "could not read a reservation"),
+            }
+        }
+        self.command_failed(&pending.action, &failure, now);
+        failure
+    }
+
+    /// Checks the station's answer, stores its effects, tells subscribers.
+    async fn command_answered(
+        &mut self,
+        pending: PendingCommand,
+        payload: Value,
+        now: Timestamp,
+    ) -> Result<CommandReply, CommandError> {
+        let action = pending.action.clone();
+        if let Err(violation) = ocpp::validate(self.version, &action, PayloadKind::Response, &payload) {
+            let failure = CommandError::InvalidReply { action: action.clone(), reason: violation.to_string() };
+            self.command_failed(&action, &failure, now);
+            return Err(failure);
+        }
+        let status = reply_status(&payload);
+        let changes = match self.effects_of_reply(&pending.command, &payload, status.as_deref(), now) {
+            Ok(changes) => changes,
+            Err(error) => {
+                tracing::error!(station = %self.station, %action, %error, "could not read what the answer changes");
+                ChangeSet::new()
+            }
+        };
+        if let Err(error) = self.write_durably(changes).await {
+            tracing::error!(station = %self.station, %action, %error, "could not store the effects of an answer");
+        }
+        self.tell(Notification::CommandCompleted {
+            station: self.station.clone(),
+            action: action.clone(),
+            outcome: status.clone().unwrap_or_else(|| "answered".to_owned()),
+            error: None,
+            at: now,
+        });
+        Ok(CommandReply { action, status, payload })
+    }
+
+    /// What an answer changes in storage: a reservation's state, 1.6
+    /// configuration keys read.
+    fn effects_of_reply(
+        &self,
+        command: &Command,
+        payload: &Value,
+        status: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ChangeSet, StorageError> {
+        let mut changes = ChangeSet::new();
+        match command {
+            Command::ReserveNow { reservation } => {
+                if let Some(mut stored) = self.storage().reservation(reservation.id)? {
+                    if status == Some("Accepted") {
+                        stored.state = ReservationState::Active;
+                    } else {
+                        stored.state = ReservationState::Refused;
+                        stored.refusal = status.map(str::to_owned);
+                    }
+                    stored.updated_at = now;
+                    changes.push(Change::PutReservation(stored));
+                }
+            }
+            Command::CancelReservation { reservation_id } if status == Some("Accepted") => {
+                if let Some(mut stored) = self.storage().reservation(*reservation_id)? {
+                    stored.state = ReservationState::Cancelled;
+                    stored.updated_at = now;
+                    changes.push(Change::PutReservation(stored));
+                }
+            }
+            Command::GetConfiguration { .. } => {
+                let keys: Vec<_> = payload
+                    .get("configurationKey")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|entry| {
+                        Some(domain::ConfigurationKey {
+                            station: self.station.clone(),
+                            key: entry.get("key")?.as_str()?.to_owned(),
+                            value: entry.get("value").and_then(Value::as_str).map(str::to_owned),
+                            readonly: entry.get("readonly").and_then(Value::as_bool).unwrap_or(false),
+                            reported_at: now,
+                        })
+                    })
+                    .collect();
+                if !keys.is_empty() {
+                    changes.push(Change::PutConfiguration { station: self.station.clone(), keys });
+                }
+            }
+            _ => {}
+        }
+        Ok(changes)
+    }
+
+    /// Applies `changes` (if any) and waits until they are durable.
+    async fn write_durably(&self, changes: ChangeSet) -> Result<(), StorageError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let ticket = self.csms.storage.apply(changes)?;
+        self.csms.storage.durable(ticket).await
+    }
+
+    fn tell(&self, notification: Notification) {
+        self.csms.events.publish(notification);
     }
 
     /// Handles one CALL from the station and returns the answer.
@@ -207,10 +519,11 @@ impl StationSession {
     }
 
     /// Stores a handler's changes (plus "last seen" when due) and returns its
-    /// answer once the changes are durable. A heartbeat's "last seen" is not
-    /// waited for: losing one in a crash loses nothing a station relies on.
+    /// answer once the changes are durable, then tells subscribers. A
+    /// heartbeat's "last seen" is not waited for: losing one in a crash loses
+    /// nothing a station relies on.
     async fn store(&mut self, handled: Handled, heartbeat: bool, now: Timestamp) -> Result<Value, Failure> {
-        let Handled { response, mut changes } = handled;
+        let Handled { response, mut changes, notifications } = handled;
         let must_be_durable = !changes.is_empty();
         let seen_due = heartbeat
             || self.seen_written_at.is_none_or(|at| now.millis_since(at) >= self.csms.settings.seen_write_interval_ms);
@@ -218,12 +531,14 @@ impl StationSession {
             changes.push(Change::StationSeen { station: self.station.clone(), at: now });
             self.seen_written_at = Some(now);
         }
-        if changes.is_empty() {
-            return Ok(response);
+        if !changes.is_empty() {
+            let ticket = self.csms.storage.apply(changes)?;
+            if must_be_durable {
+                self.csms.storage.durable(ticket).await?;
+            }
         }
-        let ticket = self.csms.storage.apply(changes)?;
-        if must_be_durable {
-            self.csms.storage.durable(ticket).await?;
+        for notification in notifications {
+            self.tell(notification);
         }
         Ok(response)
     }
@@ -256,7 +571,12 @@ impl StationSession {
 
     /// Records a BootNotification: returns the registration to answer and
     /// the interval to tell the station, and queues the changes.
-    fn boot(&mut self, info: domain::BootInfo, changes: &mut ChangeSet, now: Timestamp) -> Result<(Registration, u32), Failure> {
+    fn boot(
+        &mut self,
+        info: domain::BootInfo,
+        changes: &mut ChangeSet,
+        now: Timestamp,
+    ) -> Result<(Registration, u32), Failure> {
         let mut station = self.station_record()?;
         let reason = info.reason.clone();
         let registration = station.record_boot(info, protocol_version(self.version), now);
@@ -269,6 +589,20 @@ impl StationSession {
             Registration::Pending | Registration::Rejected => settings.pending_retry_secs,
         };
         Ok((registration, interval))
+    }
+
+    /// The change marking reservation `id` of this station as used by
+    /// `transaction`, if it exists and is still open.
+    fn reservation_used(&self, id: Option<i64>, transaction: u64, now: Timestamp) -> Result<Option<Change>, StorageError> {
+        let Some(id) = id else { return Ok(None) };
+        let Some(mut reservation) = self.storage().reservation(id)? else { return Ok(None) };
+        if reservation.station != self.station || !reservation.state.is_open() {
+            return Ok(None);
+        }
+        reservation.state = ReservationState::Used;
+        reservation.transaction = Some(transaction);
+        reservation.updated_at = now;
+        Ok(Some(Change::PutReservation(reservation)))
     }
 
     /// Records a firmware, diagnostics or log status in the station record and its log.

@@ -5,7 +5,10 @@ use ocpp::v16::{self, StationRequest};
 
 use domain::event::StationEventKind;
 use domain::transaction::{StopOutcome, V16Start, V16Stop};
-use domain::{BootInfo, Change, ChangeSet, ConnectorState, ConnectorStatus, EvseConnector, IdToken, Timestamp, Transaction};
+use domain::{
+    BootInfo, Change, ChangeSet, ConnectorState, ConnectorStatus, EvseConnector, IdToken, Notification, Timestamp,
+    Transaction,
+};
 
 use crate::convert::{time, v16_id_tag_info, v16_samples, wire_name, wire_time};
 use crate::{Failure, Handled, StationSession, payload};
@@ -45,7 +48,8 @@ impl StationSession {
                 };
                 let response =
                     v16::BootNotificationResponse { current_time: wire_time(now), interval: i64::from(interval), status };
-                Ok(Handled::storing(payload(&response)?, changes))
+                let booted = Notification::StationBooted { station: self.station.clone(), registration, at: now };
+                Ok(Handled::storing(payload(&response)?, changes).telling(booted))
             }
             StationRequest::Heartbeat(_) => {
                 Ok(Handled::answer(payload(&v16::HeartbeatResponse { current_time: wire_time(now) })?))
@@ -66,7 +70,9 @@ impl StationSession {
                     reported_at: status.timestamp.as_ref().map(time),
                     received_at: now,
                 };
-                Ok(Handled::storing(payload(&v16::StatusNotificationResponse {})?, Change::RecordStatus(report).into()))
+                let told = Notification::StatusChanged(report.clone());
+                Ok(Handled::storing(payload(&v16::StatusNotificationResponse {})?, Change::RecordStatus(report).into())
+                    .telling(told))
             }
             StationRequest::Authorize(authorize) => {
                 let token = IdToken::untyped(authorize.id_tag.as_str());
@@ -159,7 +165,13 @@ impl StationSession {
         let number = self.storage().next_transaction_number()?;
         let tx = Transaction::start_v16(number, self.station.clone(), &start, auth.status, auth.group_id.clone(), now);
         let response = start_response(&tx, &auth)?;
-        Ok(Handled::storing(payload(&response)?, Change::PutTransaction(tx).into()))
+        let mut changes = ChangeSet::new();
+        if let Some(reservation) = self.reservation_used(start.reservation_id, number, now)? {
+            changes.push(reservation);
+        }
+        let told = Notification::TransactionStarted(tx.clone());
+        changes.push(Change::PutTransaction(tx));
+        Ok(Handled::storing(payload(&response)?, changes).telling(told))
     }
 
     fn meter_values(&mut self, values: v16::MeterValuesRequest, now: Timestamp) -> Result<Handled, Failure> {
@@ -171,21 +183,22 @@ impl StationSession {
             Some(id) => self.storage().transaction_by_station_tx_id(&self.station, &id.to_string())?,
             None => None,
         };
-        let changes = match transaction {
+        match transaction {
             Some(mut tx) => {
                 tx.record_samples(&samples, now);
                 let mut changes = ChangeSet::from(Change::AddMeterSamples { transaction: tx.number, samples });
+                let told = Notification::TransactionUpdated(tx.clone());
                 changes.push(Change::PutTransaction(tx));
-                changes
+                Ok(Handled::storing(response, changes).telling(told))
             }
             None => {
                 if let Some(id) = values.transaction_id {
                     tracing::warn!(station = %self.station, transaction = id, "meter values for an unknown transaction kept as connector readings");
                 }
-                Change::AddEvseSamples { station: self.station.clone(), evse: location.evse, samples }.into()
+                let change = Change::AddEvseSamples { station: self.station.clone(), evse: location.evse, samples };
+                Ok(Handled::storing(response, change.into()))
             }
-        };
-        Ok(Handled::storing(response, changes))
+        }
     }
 
     fn stop_transaction(&mut self, stop: v16::StopTransactionRequest, now: Timestamp) -> Result<Handled, Failure> {
@@ -225,10 +238,19 @@ impl StationSession {
             tx.record_samples(&samples, now);
             changes.push(Change::AddMeterSamples { transaction: tx.number, samples });
         }
-        if outcome == StopOutcome::Stopped || !changes.is_empty() {
+        let told = match outcome {
+            StopOutcome::Stopped => Some(Notification::TransactionEnded(tx.clone())),
+            _ if !changes.is_empty() => Some(Notification::TransactionUpdated(tx.clone())),
+            _ => None,
+        };
+        if told.is_some() {
             changes.push(Change::PutTransaction(tx));
         }
-        Ok(Handled::storing(response, changes))
+        let handled = Handled::storing(response, changes);
+        Ok(match told {
+            Some(told) => handled.telling(told),
+            None => handled,
+        })
     }
 }
 

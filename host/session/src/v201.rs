@@ -7,8 +7,8 @@ use domain::device_model::{VariableAddress, VariableCharacteristics};
 use domain::event::{DeviceEvent, StationEventKind};
 use domain::transaction::{TransactionEvent, TransactionEventRecord, TransactionEventType};
 use domain::{
-    BootInfo, Change, ChangeSet, ConnectorState, ConnectorStatus, EvseConnector, ReportedVariable, Timestamp,
-    Transaction, VariableAttribute,
+    BootInfo, Change, ChangeSet, ConnectorState, ConnectorStatus, EvseConnector, Notification, ReportedVariable,
+    ReservationState, Timestamp, Transaction, TransactionState, VariableAttribute,
 };
 
 use crate::convert::{time, v201_id_token_info, v201_samples, v201_token, wire_name, wire_time};
@@ -77,7 +77,8 @@ impl StationSession {
                     status,
                     status_info: None,
                 };
-                Ok(Handled::storing(payload(&response)?, changes))
+                let booted = Notification::StationBooted { station: self.station.clone(), registration, at: now };
+                Ok(Handled::storing(payload(&response)?, changes).telling(booted))
             }
             StationRequest::Heartbeat(_) => {
                 let response: v201::HeartbeatResponse = v201::HeartbeatResponse { current_time: wire_time(now), custom_data: None };
@@ -102,7 +103,8 @@ impl StationSession {
                     received_at: now,
                 };
                 let response: v201::StatusNotificationResponse = v201::StatusNotificationResponse { custom_data: None };
-                Ok(Handled::storing(payload(&response)?, Change::RecordStatus(report).into()))
+                let told = Notification::StatusChanged(report.clone());
+                Ok(Handled::storing(payload(&response)?, Change::RecordStatus(report).into()).telling(told))
             }
             StationRequest::Authorize(authorize) => {
                 let auth = self.authorize(&v201_token(&authorize.id_token), None, now)?;
@@ -189,6 +191,22 @@ impl StationSession {
                 };
                 Ok(Handled::storing(payload(&response)?, self.event(event, now).into()))
             }
+            StationRequest::ReservationStatusUpdate(update) => {
+                // Expired or Removed: either way the reservation no longer holds.
+                let mut changes = ChangeSet::new();
+                if let Some(mut reservation) = self.storage().reservation(update.reservation_id)?
+                    && reservation.station == self.station
+                    && reservation.state.is_open()
+                {
+                    reservation.state = ReservationState::Expired;
+                    reservation.refusal = Some(wire_name(&update.reservation_update_status));
+                    reservation.updated_at = now;
+                    changes.push(Change::PutReservation(reservation));
+                }
+                let response: v201::ReservationStatusUpdateResponse =
+                    v201::ReservationStatusUpdateResponse { custom_data: None };
+                Ok(Handled::storing(payload(&response)?, changes))
+            }
             other => Err(Failure::Refuse(
                 ErrorCode::NotSupported,
                 format!("{} is not supported by Gridlet yet", other.action()),
@@ -238,6 +256,7 @@ impl StationSession {
             };
             return Ok(Handled::answer(payload(&transaction_event_response(id_token_info))?));
         }
+        let was = existing.as_ref().map(|tx| tx.state);
         let mut tx = match existing {
             Some(tx) => tx,
             None => {
@@ -261,11 +280,27 @@ impl StationSession {
             transaction: tx.number,
             event: TransactionEventRecord::of(&event, now),
         });
+        if let Some(reservation) = self.reservation_used(event.reservation_id, tx.number, now)? {
+            changes.push(reservation);
+        }
+        let mut told = Vec::new();
+        if was.is_none() {
+            told.push(Notification::TransactionStarted(tx.clone()));
+        }
+        if was != Some(TransactionState::Ended) && tx.state == TransactionState::Ended {
+            told.push(Notification::TransactionEnded(tx.clone()));
+        } else if was.is_some() {
+            told.push(Notification::TransactionUpdated(tx.clone()));
+        }
         if !event.samples.is_empty() {
             changes.push(Change::AddMeterSamples { transaction: tx.number, samples: event.samples });
         }
         changes.push(Change::PutTransaction(tx));
-        Ok(Handled::storing(payload(&transaction_event_response(id_token_info))?, changes))
+        let mut handled = Handled::storing(payload(&transaction_event_response(id_token_info))?, changes);
+        for notification in told {
+            handled = handled.telling(notification);
+        }
+        Ok(handled)
     }
 }
 

@@ -1,0 +1,763 @@
+//! Commands the CSMS sends to stations, in one vocabulary for both versions.
+//!
+//! A [`Command`] says what the operator wants (reset this station, start a
+//! charge for this token, reserve that connector); [`Command::encode`] writes
+//! it as the station's version spells it and checks the result against the
+//! official schema, so a station never receives a malformed CALL. What only
+//! one version can express (1.6 configuration keys, 2.0.1 variables and
+//! reports) is refused for the other with [`CommandError::Unsupported`];
+//! [`Command::Raw`] sends any CSMS-initiated action of the station's version
+//! as given, schema-checked like the rest.
+//!
+//! A station's answer comes back as a [`CommandReply`]: the validated
+//! payload and, where the payload has one, its `status`.
+
+use serde_json::{Map, Value, json};
+
+use domain::{EvseConnector, IdToken, Reservation, Timestamp};
+use ocpp::{ErrorCode, OcppVersion, PayloadKind};
+
+/// An entry of a local authorization list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalListEntry {
+    /// The token.
+    pub id_token: IdToken,
+    /// Its authorization; `None` removes it (in a differential update).
+    pub authorization: Option<domain::Authorization>,
+}
+
+/// One variable of a 2.0.1 GetVariables or SetVariables request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariableRef {
+    /// Component name, e.g. `OCPPCommCtrlr`.
+    pub component: String,
+    /// Component instance.
+    pub component_instance: Option<String>,
+    /// EVSE of the component.
+    pub evse: Option<u32>,
+    /// Connector of the component (needs `evse`).
+    pub connector: Option<u32>,
+    /// Variable name, e.g. `HeartbeatInterval`.
+    pub variable: String,
+    /// Variable instance.
+    pub variable_instance: Option<String>,
+    /// Attribute: `Actual` (default), `Target`, `MinSet` or `MaxSet`.
+    pub attribute: Option<String>,
+}
+
+/// What the CSMS asks a station to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Restart the station (1.6 `Hard`/`Soft`, 2.0.1 `Immediate`/`OnIdle`);
+    /// 2.0.1 may restart a single EVSE.
+    Reset {
+        /// Restart at once rather than when idle.
+        immediate: bool,
+        /// 2.0.1 only: the EVSE to restart.
+        evse: Option<u32>,
+    },
+    /// Make the station, an EVSE or a connector operative or inoperative.
+    ChangeAvailability {
+        /// What; `None` is the whole station.
+        location: Option<EvseConnector>,
+        /// Operative (true) or inoperative.
+        operative: bool,
+    },
+    /// Unlock a connector's cable.
+    UnlockConnector {
+        /// The connector.
+        location: EvseConnector,
+    },
+    /// Clear the station's authorization cache.
+    ClearCache,
+    /// Ask the station to send a message now (e.g. `StatusNotification`).
+    TriggerMessage {
+        /// The message, as the station's version names it.
+        message: String,
+        /// Where it concerns, if a place.
+        location: Option<EvseConnector>,
+    },
+    /// A vendor-specific exchange.
+    DataTransfer {
+        /// `vendorId`.
+        vendor_id: String,
+        /// `messageId`.
+        message_id: Option<String>,
+        /// `data` (1.6 sends it as text; a JSON value is written as JSON text).
+        data: Option<Value>,
+    },
+    /// Start a charge remotely (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).
+    RemoteStart {
+        /// The connector (1.6) or EVSE (2.0.1), if the operator chooses one.
+        location: Option<EvseConnector>,
+        /// The token to charge for.
+        id_token: IdToken,
+        /// 2.0.1 `remoteStartId`, which the station repeats in its TransactionEvent.
+        remote_start_id: i64,
+    },
+    /// Stop a charge remotely (1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction).
+    RemoteStop {
+        /// The station's id for the transaction.
+        station_tx_id: String,
+    },
+    /// Reserve a connector (or any) for a token.
+    ReserveNow {
+        /// The reservation, as recorded before sending.
+        reservation: Reservation,
+    },
+    /// Cancel a reservation.
+    CancelReservation {
+        /// Its id.
+        reservation_id: i64,
+    },
+    /// Replace or update the station's local authorization list.
+    SendLocalList {
+        /// The list's new version.
+        version: i64,
+        /// A full replacement rather than a differential update.
+        full: bool,
+        /// The entries.
+        entries: Vec<LocalListEntry>,
+    },
+    /// Ask for the local list's version.
+    GetLocalListVersion,
+    /// Install firmware from a URL.
+    UpdateFirmware {
+        /// Where to download it.
+        location: String,
+        /// When to download it.
+        retrieve_at: Timestamp,
+        /// 2.0.1: when to install it.
+        install_at: Option<Timestamp>,
+        /// Download attempts.
+        retries: Option<u32>,
+        /// Seconds between attempts.
+        retry_interval_secs: Option<u32>,
+        /// 2.0.1 `requestId` (repeated in status notifications).
+        request_id: i64,
+        /// 2.0.1: PEM signing certificate.
+        signing_certificate: Option<String>,
+        /// 2.0.1: base64 signature of the firmware.
+        signature: Option<String>,
+    },
+    /// Upload diagnostics (1.6 GetDiagnostics) or a log (2.0.1 GetLog) to a URL.
+    UploadLogs {
+        /// Where to upload.
+        location: String,
+        /// Oldest entries to include.
+        from: Option<Timestamp>,
+        /// Newest entries to include.
+        to: Option<Timestamp>,
+        /// Upload attempts.
+        retries: Option<u32>,
+        /// Seconds between attempts.
+        retry_interval_secs: Option<u32>,
+        /// 2.0.1 `requestId`.
+        request_id: i64,
+        /// 2.0.1 `logType`: `DiagnosticsLog` (default) or `SecurityLog`.
+        log_type: Option<String>,
+    },
+    /// 1.6: read configuration keys (all when empty).
+    GetConfiguration {
+        /// The keys.
+        keys: Vec<String>,
+    },
+    /// 1.6: change a configuration key.
+    ChangeConfiguration {
+        /// The key.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// 2.0.1: read variables.
+    GetVariables {
+        /// The variables.
+        variables: Vec<VariableRef>,
+    },
+    /// 2.0.1: set variables.
+    SetVariables {
+        /// The variables and their new values.
+        variables: Vec<(VariableRef, String)>,
+    },
+    /// 2.0.1: ask for a report of the device model (sent as NotifyReport).
+    GetBaseReport {
+        /// `requestId`, repeated in the NotifyReport messages.
+        request_id: i64,
+        /// `ConfigurationInventory`, `FullInventory` or `SummaryInventory`.
+        report_base: String,
+    },
+    /// 2.0.1: ask whether a transaction has queued messages.
+    GetTransactionStatus {
+        /// The station's id for the transaction, or none for any.
+        station_tx_id: Option<String>,
+    },
+    /// Any CSMS-initiated action of the station's version, payload as given.
+    Raw {
+        /// The action.
+        action: String,
+        /// The payload.
+        payload: Value,
+    },
+}
+
+/// A station's answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandReply {
+    /// The action that was sent.
+    pub action: String,
+    /// The answer's `status`, when it has one (`Accepted`, `Rejected`, …).
+    pub status: Option<String>,
+    /// The answer, checked against the schema.
+    pub payload: Value,
+}
+
+/// Why a command got no reply.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommandError {
+    /// The station is not connected.
+    #[error("station {0} is not connected")]
+    Offline(String),
+    /// The station's version cannot express this command.
+    #[error("{command} is not available in OCPP {version}")]
+    Unsupported {
+        /// The command.
+        command: &'static str,
+        /// The station's version.
+        version: OcppVersion,
+    },
+    /// The command's arguments are invalid (they would break the schema).
+    #[error("invalid {action} request: {reason}")]
+    Invalid {
+        /// The action.
+        action: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Too many commands are waiting for this station.
+    #[error("too many commands are queued for station {0}")]
+    QueueFull(String),
+    /// The station did not answer in time.
+    #[error("station did not answer {action} within {seconds} s")]
+    Timeout {
+        /// The action.
+        action: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The station answered with a CALLERROR.
+    #[error("station answered {action} with {code:?}: {description}")]
+    Refused {
+        /// The action.
+        action: String,
+        /// The error code.
+        code: ErrorCode,
+        /// The station's description.
+        description: String,
+    },
+    /// The station's answer breaks the schema.
+    #[error("station's answer to {action} breaks the schema: {reason}")]
+    InvalidReply {
+        /// The action.
+        action: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The connection ended before the answer came.
+    #[error("the connection to station {0} ended before it answered")]
+    ConnectionLost(String),
+}
+
+fn evse_of(location: Option<EvseConnector>) -> Option<Value> {
+    location.map(|l| {
+        if l.connector == 0 { json!({"id": l.evse}) } else { json!({"id": l.evse, "connectorId": l.connector}) }
+    })
+}
+
+fn insert(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(value) = value {
+        map.insert(key.to_owned(), value);
+    }
+}
+
+fn time(t: Timestamp) -> Value {
+    Value::String(ocpp::format_rfc3339_millis(t.unix_millis()))
+}
+
+fn v201_token(token: &IdToken) -> Value {
+    let kind = token.kind.map_or("Central", |k| k.as_str());
+    json!({"idToken": token.value, "type": kind})
+}
+
+fn v16_id_tag_info(auth: &domain::Authorization) -> Value {
+    let status = match auth.status {
+        domain::AuthorizationStatus::Accepted => "Accepted",
+        domain::AuthorizationStatus::Blocked => "Blocked",
+        domain::AuthorizationStatus::Expired => "Expired",
+        domain::AuthorizationStatus::ConcurrentTx => "ConcurrentTx",
+        domain::AuthorizationStatus::Invalid | domain::AuthorizationStatus::Unknown => "Invalid",
+    };
+    let mut info = Map::new();
+    info.insert("status".into(), json!(status));
+    insert(&mut info, "expiryDate", auth.expires_at.map(time));
+    insert(&mut info, "parentIdTag", auth.group_id.clone().map(Value::String));
+    Value::Object(info)
+}
+
+fn v201_id_token_info(auth: &domain::Authorization) -> Value {
+    let mut info = Map::new();
+    info.insert("status".into(), json!(auth.status.as_str()));
+    insert(&mut info, "cacheExpiryDateTime", auth.expires_at.map(time));
+    insert(&mut info, "groupIdToken", auth.group_id.as_ref().map(|g| json!({"idToken": g, "type": "Central"})));
+    Value::Object(info)
+}
+
+fn variable_value(var: &VariableRef) -> (Value, Value) {
+    let mut component = Map::new();
+    component.insert("name".into(), json!(var.component));
+    insert(&mut component, "instance", var.component_instance.clone().map(Value::String));
+    if let Some(evse) = var.evse {
+        let mut e = Map::new();
+        e.insert("id".into(), json!(evse));
+        insert(&mut e, "connectorId", var.connector.map(|c| json!(c)));
+        component.insert("evse".into(), Value::Object(e));
+    }
+    let mut variable = Map::new();
+    variable.insert("name".into(), json!(var.variable));
+    insert(&mut variable, "instance", var.variable_instance.clone().map(Value::String));
+    (Value::Object(component), Value::Object(variable))
+}
+
+impl Command {
+    /// The command's name in Gridlet's vocabulary (for errors).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Reset { .. } => "Reset",
+            Command::ChangeAvailability { .. } => "ChangeAvailability",
+            Command::UnlockConnector { .. } => "UnlockConnector",
+            Command::ClearCache => "ClearCache",
+            Command::TriggerMessage { .. } => "TriggerMessage",
+            Command::DataTransfer { .. } => "DataTransfer",
+            Command::RemoteStart { .. } => "RemoteStart",
+            Command::RemoteStop { .. } => "RemoteStop",
+            Command::ReserveNow { .. } => "ReserveNow",
+            Command::CancelReservation { .. } => "CancelReservation",
+            Command::SendLocalList { .. } => "SendLocalList",
+            Command::GetLocalListVersion => "GetLocalListVersion",
+            Command::UpdateFirmware { .. } => "UpdateFirmware",
+            Command::UploadLogs { .. } => "UploadLogs",
+            Command::GetConfiguration { .. } => "GetConfiguration",
+            Command::ChangeConfiguration { .. } => "ChangeConfiguration",
+            Command::GetVariables { .. } => "GetVariables",
+            Command::SetVariables { .. } => "SetVariables",
+            Command::GetBaseReport { .. } => "GetBaseReport",
+            Command::GetTransactionStatus { .. } => "GetTransactionStatus",
+            Command::Raw { .. } => "Raw",
+        }
+    }
+
+    /// The OCPP action and payload for a station speaking `version`,
+    /// checked against the schema.
+    pub fn encode(&self, version: OcppVersion) -> Result<(String, Value), CommandError> {
+        let (action, payload) = match version {
+            OcppVersion::V16 => self.encode_v16()?,
+            OcppVersion::V201 => self.encode_v201()?,
+        };
+        let known = ocpp::action(version, &action).is_some_and(|info| info.direction.sent_by_csms());
+        if !known {
+            return Err(CommandError::Invalid {
+                action,
+                reason: format!("not an action the CSMS sends in OCPP {version}"),
+            });
+        }
+        ocpp::validate(version, &action, PayloadKind::Request, &payload)
+            .map_err(|violation| CommandError::Invalid { action: action.clone(), reason: violation.to_string() })?;
+        Ok((action, payload))
+    }
+
+    fn unsupported(&self, version: OcppVersion) -> CommandError {
+        CommandError::Unsupported { command: self.name(), version }
+    }
+
+    fn encode_v16(&self) -> Result<(String, Value), CommandError> {
+        let connector_id = |location: Option<EvseConnector>| location.map_or(0, |l| l.v16_connector_id());
+        let (action, payload) = match self {
+            Command::Reset { immediate, evse: None } => {
+                ("Reset", json!({"type": if *immediate { "Hard" } else { "Soft" }}))
+            }
+            Command::Reset { evse: Some(_), .. } => {
+                return Err(CommandError::Invalid {
+                    action: "Reset".into(),
+                    reason: "OCPP 1.6 resets the whole station; leave out the EVSE".into(),
+                });
+            }
+            Command::ChangeAvailability { location, operative } => (
+                "ChangeAvailability",
+                json!({"connectorId": connector_id(*location), "type": if *operative { "Operative" } else { "Inoperative" }}),
+            ),
+            Command::UnlockConnector { location } => ("UnlockConnector", json!({"connectorId": location.v16_connector_id()})),
+            Command::ClearCache => ("ClearCache", json!({})),
+            Command::TriggerMessage { message, location } => {
+                let mut p = Map::new();
+                p.insert("requestedMessage".into(), json!(message));
+                insert(&mut p, "connectorId", location.map(|l| json!(l.v16_connector_id())));
+                ("TriggerMessage", Value::Object(p))
+            }
+            Command::DataTransfer { vendor_id, message_id, data } => {
+                let mut p = Map::new();
+                p.insert("vendorId".into(), json!(vendor_id));
+                insert(&mut p, "messageId", message_id.clone().map(Value::String));
+                let text = data.as_ref().map(|d| match d {
+                    Value::String(s) => Value::String(s.clone()),
+                    other => Value::String(other.to_string()),
+                });
+                insert(&mut p, "data", text);
+                ("DataTransfer", Value::Object(p))
+            }
+            Command::RemoteStart { location, id_token, .. } => {
+                let mut p = Map::new();
+                p.insert("idTag".into(), json!(id_token.value));
+                insert(&mut p, "connectorId", location.map(|l| json!(l.v16_connector_id())));
+                ("RemoteStartTransaction", Value::Object(p))
+            }
+            Command::RemoteStop { station_tx_id } => {
+                let id: i64 = station_tx_id.parse().map_err(|_| CommandError::Invalid {
+                    action: "RemoteStopTransaction".into(),
+                    reason: format!("1.6 transaction ids are integers, got {station_tx_id:?}"),
+                })?;
+                ("RemoteStopTransaction", json!({"transactionId": id}))
+            }
+            Command::ReserveNow { reservation } => {
+                let mut p = Map::new();
+                p.insert("connectorId".into(), json!(connector_id(reservation.location)));
+                p.insert("expiryDate".into(), time(reservation.expires_at));
+                p.insert("idTag".into(), json!(reservation.id_token.value));
+                insert(&mut p, "parentIdTag", reservation.group_id.clone().map(Value::String));
+                p.insert("reservationId".into(), json!(reservation.id));
+                ("ReserveNow", Value::Object(p))
+            }
+            Command::CancelReservation { reservation_id } => {
+                ("CancelReservation", json!({"reservationId": reservation_id}))
+            }
+            Command::SendLocalList { version, full, entries } => {
+                let list: Vec<Value> = entries
+                    .iter()
+                    .map(|entry| {
+                        let mut e = Map::new();
+                        e.insert("idTag".into(), json!(entry.id_token.value));
+                        insert(&mut e, "idTagInfo", entry.authorization.as_ref().map(v16_id_tag_info));
+                        Value::Object(e)
+                    })
+                    .collect();
+                (
+                    "SendLocalList",
+                    json!({"listVersion": version, "updateType": if *full { "Full" } else { "Differential" }, "localAuthorizationList": list}),
+                )
+            }
+            Command::GetLocalListVersion => ("GetLocalListVersion", json!({})),
+            Command::UpdateFirmware { location, retrieve_at, retries, retry_interval_secs, .. } => {
+                let mut p = Map::new();
+                p.insert("location".into(), json!(location));
+                p.insert("retrieveDate".into(), time(*retrieve_at));
+                insert(&mut p, "retries", retries.map(|r| json!(r)));
+                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
+                ("UpdateFirmware", Value::Object(p))
+            }
+            Command::UploadLogs { location, from, to, retries, retry_interval_secs, .. } => {
+                let mut p = Map::new();
+                p.insert("location".into(), json!(location));
+                insert(&mut p, "startTime", from.map(time));
+                insert(&mut p, "stopTime", to.map(time));
+                insert(&mut p, "retries", retries.map(|r| json!(r)));
+                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
+                ("GetDiagnostics", Value::Object(p))
+            }
+            Command::GetConfiguration { keys } => {
+                if keys.is_empty() {
+                    ("GetConfiguration", json!({}))
+                } else {
+                    ("GetConfiguration", json!({"key": keys}))
+                }
+            }
+            Command::ChangeConfiguration { key, value } => ("ChangeConfiguration", json!({"key": key, "value": value})),
+            Command::GetVariables { .. }
+            | Command::SetVariables { .. }
+            | Command::GetBaseReport { .. }
+            | Command::GetTransactionStatus { .. } => return Err(self.unsupported(OcppVersion::V16)),
+            Command::Raw { action, payload } => return Ok((action.clone(), payload.clone())),
+        };
+        Ok((action.to_owned(), payload))
+    }
+
+    fn encode_v201(&self) -> Result<(String, Value), CommandError> {
+        let (action, payload) = match self {
+            Command::Reset { immediate, evse } => {
+                let mut p = Map::new();
+                p.insert("type".into(), json!(if *immediate { "Immediate" } else { "OnIdle" }));
+                insert(&mut p, "evseId", evse.map(|e| json!(e)));
+                ("Reset", Value::Object(p))
+            }
+            Command::ChangeAvailability { location, operative } => {
+                let mut p = Map::new();
+                p.insert("operationalStatus".into(), json!(if *operative { "Operative" } else { "Inoperative" }));
+                insert(&mut p, "evse", evse_of(location.filter(|l| *l != EvseConnector::STATION)));
+                ("ChangeAvailability", Value::Object(p))
+            }
+            Command::UnlockConnector { location } => {
+                ("UnlockConnector", json!({"evseId": location.evse, "connectorId": location.connector}))
+            }
+            Command::ClearCache => ("ClearCache", json!({})),
+            Command::TriggerMessage { message, location } => {
+                let mut p = Map::new();
+                p.insert("requestedMessage".into(), json!(message));
+                insert(&mut p, "evse", evse_of(*location));
+                ("TriggerMessage", Value::Object(p))
+            }
+            Command::DataTransfer { vendor_id, message_id, data } => {
+                let mut p = Map::new();
+                p.insert("vendorId".into(), json!(vendor_id));
+                insert(&mut p, "messageId", message_id.clone().map(Value::String));
+                insert(&mut p, "data", data.clone());
+                ("DataTransfer", Value::Object(p))
+            }
+            Command::RemoteStart { location, id_token, remote_start_id } => {
+                let mut p = Map::new();
+                p.insert("idToken".into(), v201_token(id_token));
+                p.insert("remoteStartId".into(), json!(remote_start_id));
+                insert(&mut p, "evseId", location.map(|l| json!(l.evse)));
+                ("RequestStartTransaction", Value::Object(p))
+            }
+            Command::RemoteStop { station_tx_id } => ("RequestStopTransaction", json!({"transactionId": station_tx_id})),
+            Command::ReserveNow { reservation } => {
+                let mut p = Map::new();
+                p.insert("id".into(), json!(reservation.id));
+                p.insert("expiryDateTime".into(), time(reservation.expires_at));
+                p.insert("idToken".into(), v201_token(&reservation.id_token));
+                insert(&mut p, "evseId", reservation.location.map(|l| json!(l.evse)));
+                insert(
+                    &mut p,
+                    "groupIdToken",
+                    reservation.group_id.as_ref().map(|g| json!({"idToken": g, "type": "Central"})),
+                );
+                ("ReserveNow", Value::Object(p))
+            }
+            Command::CancelReservation { reservation_id } => {
+                ("CancelReservation", json!({"reservationId": reservation_id}))
+            }
+            Command::SendLocalList { version, full, entries } => {
+                let list: Vec<Value> = entries
+                    .iter()
+                    .map(|entry| {
+                        let mut e = Map::new();
+                        e.insert("idToken".into(), v201_token(&entry.id_token));
+                        insert(&mut e, "idTokenInfo", entry.authorization.as_ref().map(v201_id_token_info));
+                        Value::Object(e)
+                    })
+                    .collect();
+                let mut p = Map::new();
+                p.insert("versionNumber".into(), json!(version));
+                p.insert("updateType".into(), json!(if *full { "Full" } else { "Differential" }));
+                if !list.is_empty() {
+                    p.insert("localAuthorizationList".into(), Value::Array(list));
+                }
+                ("SendLocalList", Value::Object(p))
+            }
+            Command::GetLocalListVersion => ("GetLocalListVersion", json!({})),
+            Command::UpdateFirmware {
+                location,
+                retrieve_at,
+                install_at,
+                retries,
+                retry_interval_secs,
+                request_id,
+                signing_certificate,
+                signature,
+            } => {
+                let mut firmware = Map::new();
+                firmware.insert("location".into(), json!(location));
+                firmware.insert("retrieveDateTime".into(), time(*retrieve_at));
+                insert(&mut firmware, "installDateTime", install_at.map(time));
+                insert(&mut firmware, "signingCertificate", signing_certificate.clone().map(Value::String));
+                insert(&mut firmware, "signature", signature.clone().map(Value::String));
+                let mut p = Map::new();
+                p.insert("requestId".into(), json!(request_id));
+                p.insert("firmware".into(), Value::Object(firmware));
+                insert(&mut p, "retries", retries.map(|r| json!(r)));
+                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
+                ("UpdateFirmware", Value::Object(p))
+            }
+            Command::UploadLogs { location, from, to, retries, retry_interval_secs, request_id, log_type } => {
+                let mut log = Map::new();
+                log.insert("remoteLocation".into(), json!(location));
+                insert(&mut log, "oldestTimestamp", from.map(time));
+                insert(&mut log, "latestTimestamp", to.map(time));
+                let mut p = Map::new();
+                p.insert("logType".into(), json!(log_type.as_deref().unwrap_or("DiagnosticsLog")));
+                p.insert("requestId".into(), json!(request_id));
+                p.insert("log".into(), Value::Object(log));
+                insert(&mut p, "retries", retries.map(|r| json!(r)));
+                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
+                ("GetLog", Value::Object(p))
+            }
+            Command::GetVariables { variables } => {
+                let data: Vec<Value> = variables
+                    .iter()
+                    .map(|var| {
+                        let (component, variable) = variable_value(var);
+                        let mut d = Map::new();
+                        d.insert("component".into(), component);
+                        d.insert("variable".into(), variable);
+                        insert(&mut d, "attributeType", var.attribute.clone().map(Value::String));
+                        Value::Object(d)
+                    })
+                    .collect();
+                ("GetVariables", json!({"getVariableData": data}))
+            }
+            Command::SetVariables { variables } => {
+                let data: Vec<Value> = variables
+                    .iter()
+                    .map(|(var, value)| {
+                        let (component, variable) = variable_value(var);
+                        let mut d = Map::new();
+                        d.insert("component".into(), component);
+                        d.insert("variable".into(), variable);
+                        d.insert("attributeValue".into(), json!(value));
+                        insert(&mut d, "attributeType", var.attribute.clone().map(Value::String));
+                        Value::Object(d)
+                    })
+                    .collect();
+                ("SetVariables", json!({"setVariableData": data}))
+            }
+            Command::GetBaseReport { request_id, report_base } => {
+                ("GetBaseReport", json!({"requestId": request_id, "reportBase": report_base}))
+            }
+            Command::GetTransactionStatus { station_tx_id } => {
+                let mut p = Map::new();
+                insert(&mut p, "transactionId", station_tx_id.clone().map(Value::String));
+                ("GetTransactionStatus", Value::Object(p))
+            }
+            Command::GetConfiguration { .. } | Command::ChangeConfiguration { .. } => {
+                return Err(self.unsupported(OcppVersion::V201));
+            }
+            Command::Raw { action, payload } => return Ok((action.clone(), payload.clone())),
+        };
+        Ok((action.to_owned(), payload))
+    }
+}
+
+/// The `status` of an answer, when it has one.
+pub fn reply_status(payload: &Value) -> Option<String> {
+    payload.get("status").and_then(Value::as_str).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{IdTokenType, ReservationState, StationId};
+
+    fn both(command: &Command) -> Vec<Result<(String, Value), CommandError>> {
+        vec![command.encode(OcppVersion::V16), command.encode(OcppVersion::V201)]
+    }
+
+    #[test]
+    fn common_commands_encode_valid_payloads_in_both_versions() {
+        let at = Timestamp::from_unix_millis(1_795_248_000_000);
+        let token = IdToken::typed("TAG1", IdTokenType::Iso14443);
+        let reservation = Reservation {
+            id: 7,
+            station: StationId::parse("CP1").unwrap(),
+            location: Some(EvseConnector::from_v16(1)),
+            id_token: token.clone(),
+            group_id: Some("FLEET".into()),
+            expires_at: at,
+            state: ReservationState::Requested,
+            refusal: None,
+            transaction: None,
+            created_at: at,
+            updated_at: at,
+        };
+        let commands = vec![
+            Command::Reset { immediate: true, evse: None },
+            Command::ChangeAvailability { location: None, operative: false },
+            Command::ChangeAvailability { location: Some(EvseConnector::from_v16(2)), operative: true },
+            Command::UnlockConnector { location: EvseConnector::from_v16(1) },
+            Command::ClearCache,
+            Command::TriggerMessage { message: "StatusNotification".into(), location: Some(EvseConnector::from_v16(1)) },
+            Command::DataTransfer { vendor_id: "com.example".into(), message_id: Some("x".into()), data: Some(json!({"a": 1})) },
+            Command::RemoteStart { location: Some(EvseConnector::from_v16(1)), id_token: token.clone(), remote_start_id: 5 },
+            Command::RemoteStop { station_tx_id: "42".into() },
+            Command::ReserveNow { reservation },
+            Command::CancelReservation { reservation_id: 7 },
+            Command::SendLocalList {
+                version: 3,
+                full: true,
+                entries: vec![LocalListEntry {
+                    id_token: token.clone(),
+                    authorization: Some(domain::Authorization {
+                        status: domain::AuthorizationStatus::Accepted,
+                        expires_at: Some(at),
+                        group_id: None,
+                    }),
+                }],
+            },
+            Command::GetLocalListVersion,
+            Command::UpdateFirmware {
+                location: "https://example.com/fw.bin".into(),
+                retrieve_at: at,
+                install_at: None,
+                retries: Some(3),
+                retry_interval_secs: Some(60),
+                request_id: 9,
+                signing_certificate: None,
+                signature: None,
+            },
+            Command::UploadLogs {
+                location: "https://example.com/upload".into(),
+                from: Some(at),
+                to: None,
+                retries: None,
+                retry_interval_secs: None,
+                request_id: 10,
+                log_type: None,
+            },
+        ];
+        for command in &commands {
+            for encoded in both(command) {
+                let (action, payload) = encoded.unwrap_or_else(|e| panic!("{command:?}: {e}"));
+                assert!(!action.is_empty(), "{payload}");
+            }
+        }
+    }
+
+    #[test]
+    fn version_specific_commands_are_refused_for_the_other_version() {
+        let get = Command::GetConfiguration { keys: vec!["HeartbeatInterval".into()] };
+        assert_eq!(get.encode(OcppVersion::V16).unwrap().0, "GetConfiguration");
+        assert!(matches!(get.encode(OcppVersion::V201), Err(CommandError::Unsupported { .. })));
+        let report = Command::GetBaseReport { request_id: 1, report_base: "FullInventory".into() };
+        assert!(matches!(report.encode(OcppVersion::V16), Err(CommandError::Unsupported { .. })));
+        assert_eq!(report.encode(OcppVersion::V201).unwrap().0, "GetBaseReport");
+        let reset_evse = Command::Reset { immediate: false, evse: Some(1) };
+        assert!(matches!(reset_evse.encode(OcppVersion::V16), Err(CommandError::Invalid { .. })));
+    }
+
+    #[test]
+    fn invalid_arguments_never_reach_the_wire() {
+        let bad_report = Command::GetBaseReport { request_id: 1, report_base: "Everything".into() };
+        match bad_report.encode(OcppVersion::V201) {
+            Err(CommandError::Invalid { reason, .. }) => assert!(reason.contains("reportBase"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        let raw = Command::Raw { action: "Heartbeat".into(), payload: json!({}) };
+        assert!(matches!(raw.encode(OcppVersion::V16), Err(CommandError::Invalid { .. })), "stations send Heartbeat");
+        let raw = Command::Raw { action: "ClearCache".into(), payload: json!({"surprise": true}) };
+        assert!(matches!(raw.encode(OcppVersion::V201), Err(CommandError::Invalid { .. })));
+        let stop = Command::RemoteStop { station_tx_id: "abc".into() };
+        assert!(matches!(stop.encode(OcppVersion::V16), Err(CommandError::Invalid { .. })));
+    }
+
+    #[test]
+    fn reply_status_is_read_when_present() {
+        assert_eq!(reply_status(&json!({"status": "Accepted"})).as_deref(), Some("Accepted"));
+        assert_eq!(reply_status(&json!({"configurationKey": []})), None);
+    }
+}
