@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use domain::{Change, ChangeSet, IdTokenRecord, Station, StationId, Storage};
-use server::ServerConfig;
+use server::{Network, Server, ServerConfig};
 use session::admission::{AdmissionPolicy, UnknownStationPolicy};
 use store::{SledStore, StoreOptions};
 
@@ -44,6 +44,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// Its store, shared with the server (the operator's view).
     pub store: Arc<SledStore>,
+    /// The operator's handle on the network (commands, live events).
+    pub network: Network,
     dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -70,10 +72,13 @@ impl TestServer {
         adjust(&mut config);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let storage: Arc<dyn Storage> = store.clone();
-        let task = tokio::spawn(server::run(listener, storage, config, async move {
+        let server = Server::new(storage, config);
+        let network = server.network();
+        let router = server.router();
+        let task = tokio::spawn(server.serve(listener, router, async move {
             let _ = stop_rx.await;
         }));
-        TestServer { addr, store, dir, stop: Some(stop_tx), task: Some(task) }
+        TestServer { addr, store, network, dir, stop: Some(stop_tx), task: Some(task) }
     }
 
     /// The OCPP base URL (`ws://addr/ocpp`); stations append `/{id}`.

@@ -9,6 +9,7 @@ mod admission;
 mod bad_input;
 mod charging;
 mod cli;
+mod commands;
 mod durability;
 mod harness;
 mod interop;

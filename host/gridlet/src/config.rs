@@ -12,6 +12,8 @@
 //! | `ocpp.pending_retry_secs` | `GRIDLET_OCPP_PENDING_RETRY_SECS` | `60` |
 //! | `ocpp.max_message_bytes` | `GRIDLET_OCPP_MAX_MESSAGE_BYTES` | `262144` |
 //! | `ocpp.ping_interval_secs` (0 = off) | `GRIDLET_OCPP_PING_INTERVAL_SECS` | `60` |
+//! | `ocpp.offline_grace_secs` | `GRIDLET_OCPP_OFFLINE_GRACE_SECS` | `60` |
+//! | `ocpp.command_timeout_secs` | `GRIDLET_OCPP_COMMAND_TIMEOUT_SECS` | `30` |
 //! | `auth.unknown_stations` (`pending`/`reject`) | `GRIDLET_AUTH_UNKNOWN_STATIONS` | `pending` |
 //! | `auth.allow_stations_without_password` | `GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD` | `false` |
 //! | `storage.flush_interval_ms` | `GRIDLET_STORAGE_FLUSH_INTERVAL_MS` | `2` |
@@ -62,6 +64,10 @@ pub struct OcppSection {
     pub max_message_bytes: usize,
     /// WebSocket ping interval; 0 turns pings off.
     pub ping_interval_secs: u64,
+    /// Silence allowed beyond the heartbeat interval before a station is offline.
+    pub offline_grace_secs: u32,
+    /// How long a station has to answer a command.
+    pub command_timeout_secs: u32,
 }
 
 /// `[auth]`
@@ -113,6 +119,8 @@ impl Default for OcppSection {
             pending_retry_secs: 60,
             max_message_bytes: 256 * 1024,
             ping_interval_secs: 60,
+            offline_grace_secs: 60,
+            command_timeout_secs: 30,
         }
     }
 }
@@ -179,6 +187,12 @@ impl Config {
         if let Some(v) = env("GRIDLET_OCPP_PING_INTERVAL_SECS") {
             self.ocpp.ping_interval_secs = parse("GRIDLET_OCPP_PING_INTERVAL_SECS", &v)?;
         }
+        if let Some(v) = env("GRIDLET_OCPP_OFFLINE_GRACE_SECS") {
+            self.ocpp.offline_grace_secs = parse("GRIDLET_OCPP_OFFLINE_GRACE_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_OCPP_COMMAND_TIMEOUT_SECS") {
+            self.ocpp.command_timeout_secs = parse("GRIDLET_OCPP_COMMAND_TIMEOUT_SECS", &v)?;
+        }
         if let Some(v) = env("GRIDLET_AUTH_UNKNOWN_STATIONS") {
             self.auth.unknown_stations = v.trim().to_owned();
         }
@@ -206,6 +220,9 @@ impl Config {
         }
         if self.ocpp.heartbeat_interval_secs == 0 || self.ocpp.pending_retry_secs == 0 {
             bail!("ocpp.heartbeat_interval_secs and ocpp.pending_retry_secs must be at least 1");
+        }
+        if self.ocpp.command_timeout_secs == 0 {
+            bail!("ocpp.command_timeout_secs must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be \"text\" or \"json\", got {:?}", self.log.format);
@@ -251,6 +268,8 @@ impl Config {
             (self.ocpp.ping_interval_secs > 0).then(|| Duration::from_secs(self.ocpp.ping_interval_secs));
         config.settings.heartbeat_interval_secs = self.ocpp.heartbeat_interval_secs;
         config.settings.pending_retry_secs = self.ocpp.pending_retry_secs;
+        config.settings.offline_grace_secs = self.ocpp.offline_grace_secs;
+        config.settings.command_timeout_secs = self.ocpp.command_timeout_secs;
         Ok(config)
     }
 

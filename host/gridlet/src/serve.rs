@@ -24,7 +24,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // A stable line on stdout for people and scripts (tests read the port from it).
     println!("gridlet listening on {address}; stations connect to ws://{address}/ocpp/<stationId>");
     let storage: Arc<dyn Storage> = store.clone();
-    server::run(listener, storage, server_config, shutdown_signal()).await.context("server failed")?;
+    let server = server::Server::new(storage, server_config);
+    let router = server.router();
+    server.serve(listener, router, shutdown_signal()).await.context("server failed")?;
     store.close().context("could not flush the store on shutdown")?;
     tracing::info!("gridlet stopped");
     Ok(())
