@@ -18,6 +18,8 @@
 //! - [`operator`]: API keys and their [`Scope`]s; 1.6 configuration keys.
 //! - [`notification`]: what live subscribers are told ([`Notification`]).
 //! - [`uptime`]: connection periods and [`uptime::availability`].
+//! - [`pricing`]: tariff assignments, [`Pricing`] outcomes and the [`Pricer`]
+//!   boundary behind which tariff plugins run.
 //! - [`storage`]: the [`Storage`] trait and the [`ChangeSet`] a rule produces.
 
 pub mod connector;
@@ -26,6 +28,7 @@ pub mod event;
 pub mod meter;
 pub mod notification;
 pub mod operator;
+pub mod pricing;
 pub mod reservation;
 pub mod station;
 pub mod storage;
@@ -40,6 +43,7 @@ pub use event::{StationEvent, StationEventKind};
 pub use meter::MeterSample;
 pub use notification::Notification;
 pub use operator::{ApiKeyRecord, ConfigurationKey, Scope};
+pub use pricing::{Price, PriceLine, PricedBy, Pricer, Pricing, RunningCost, TariffAssignment, TariffScope, tariff_for};
 pub use reservation::{Reservation, ReservationState};
 pub use station::{BootInfo, ProtocolVersion, Registration, Station, StationId};
 pub use storage::{Change, ChangeSet, Storage, StorageError, TransactionQuery, WriteTicket};

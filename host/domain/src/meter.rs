@@ -50,6 +50,34 @@ impl MeterSample {
     }
 }
 
+impl MeterSample {
+    /// What makes two readings the same reading (a replay of it): the
+    /// instant, measurand, phase, location and context. Also their order.
+    pub fn identity(&self) -> (Timestamp, &str, Option<&str>, Option<&str>, Option<&str>) {
+        (
+            self.timestamp,
+            &self.measurand,
+            self.phase.as_deref(),
+            self.location.as_deref(),
+            self.context.as_deref(),
+        )
+    }
+}
+
+/// `stored` readings with `added` ones taken in, as storage keeps them: a
+/// reading the same as a stored one ([`MeterSample::identity`]) replaces
+/// it; the result is ordered by identity (so by measurement time first).
+pub fn merge_samples(stored: &[MeterSample], added: &[MeterSample]) -> Vec<MeterSample> {
+    let mut merged: Vec<MeterSample> = Vec::with_capacity(stored.len() + added.len());
+    for sample in stored.iter().chain(added) {
+        match merged.binary_search_by(|kept| kept.identity().cmp(&sample.identity())) {
+            Ok(same) => merged[same] = sample.clone(),
+            Err(place) => merged.insert(place, sample.clone()),
+        }
+    }
+    merged
+}
+
 /// Brings a value to its base unit: scales kilo-prefixed units, applies a
 /// power-of-ten `multiplier` (2.0.1), and fixes the 1.6 `Celcius` spelling.
 /// A missing unit on an energy measurand is `Wh`, as both versions specify.
@@ -97,6 +125,16 @@ mod tests {
         assert_eq!(normalize_unit(40.0, None, 0, ENERGY_ACTIVE_IMPORT_REGISTER), (40.0, Some("Wh".into())));
         assert_eq!(normalize_unit(16.0, None, 0, "Current.Import"), (16.0, None));
         assert_eq!(normalize_unit(21.0, Some("Celcius"), 0, "Temperature"), (21.0, Some("Celsius".into())));
+    }
+
+    #[test]
+    fn merged_readings_replace_the_same_reading_and_keep_time_order() {
+        let at = |ms: i64, value: f64| MeterSample { timestamp: Timestamp::from_unix_millis(ms), ..sample(ENERGY_ACTIVE_IMPORT_REGISTER, value, Some("Wh")) };
+        let stored = vec![at(10, 1.0), at(30, 3.0)];
+        let merged = merge_samples(&stored, &[at(20, 2.0), at(30, 3.5), at(5, 0.5)]);
+        let values: Vec<_> = merged.iter().map(|s| (s.timestamp.unix_millis(), s.value)).collect();
+        assert_eq!(values, vec![(5, Some(0.5)), (10, Some(1.0)), (20, Some(2.0)), (30, Some(3.5))]);
+        assert_eq!(merge_samples(&merged, &merged), merged);
     }
 
     #[test]

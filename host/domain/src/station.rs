@@ -172,6 +172,9 @@ pub struct Station {
     pub diagnostics_status: Option<OperationStatus>,
     /// Its latest log upload status.
     pub log_status: Option<OperationStatus>,
+    /// The group (site) the operator put it in; a tariff assigned to the
+    /// group applies to it (see [`crate::pricing::tariff_for`]).
+    pub group: Option<String>,
 }
 
 impl Station {
@@ -188,6 +191,7 @@ impl Station {
             firmware_status: None,
             diagnostics_status: None,
             log_status: None,
+            group: None,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::device_model::ReportedVariable;
 use crate::event::StationEvent;
 use crate::meter::MeterSample;
 use crate::operator::{ApiKeyRecord, ConfigurationKey};
+use crate::pricing::{TariffAssignment, TariffScope};
 use crate::reservation::Reservation;
 use crate::station::{Station, StationId};
 use crate::time::Timestamp;
@@ -124,6 +125,10 @@ pub enum Change {
     PutReservation(Reservation),
     /// Creates or replaces an API key (by its id).
     PutApiKey(ApiKeyRecord),
+    /// Creates or replaces the tariff assignment of its scope.
+    PutTariffAssignment(TariffAssignment),
+    /// Removes the tariff assignment of a scope, if there is one.
+    DeleteTariffAssignment(TariffScope),
 }
 
 /// Which transactions to list.
@@ -283,6 +288,11 @@ pub trait Storage: Send + Sync + 'static {
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StorageError>;
     /// All API keys, by id.
     fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StorageError>;
+    /// The tariff assignment of a scope.
+    fn tariff_assignment(&self, scope: &TariffScope) -> Result<Option<TariffAssignment>, StorageError>;
+    /// Every tariff assignment: the default first, then groups, then
+    /// stations, each by name.
+    fn tariff_assignments(&self) -> Result<Vec<TariffAssignment>, StorageError>;
     /// Flushes everything and stops accepting writes (later writes fail;
     /// reads keep working; the directory lock goes with the last handle).
     fn close(&self) -> Result<(), StorageError>;

@@ -15,6 +15,7 @@
 
 use crate::connector::EvseConnector;
 use crate::meter::{CONTEXT_TRANSACTION_BEGIN, CONTEXT_TRANSACTION_END, MeterSample};
+use crate::pricing::{Pricing, RunningCost};
 use crate::station::{ProtocolVersion, StationId};
 use crate::time::Timestamp;
 use crate::token::{AuthorizationStatus, IdToken, token_key};
@@ -104,6 +105,15 @@ pub struct Transaction {
     pub created_at: Timestamp,
     /// When Gridlet last changed the record.
     pub updated_at: Timestamp,
+    /// The station's group (site) when the transaction ended, which its
+    /// tariff is told (`site_id`); recorded once, so pricing it again later
+    /// sees the same facts.
+    pub station_group: Option<String>,
+    /// Its price, or why it has none although a tariff applied; `None` while
+    /// it runs and when no tariff applied.
+    pub pricing: Option<Pricing>,
+    /// The latest estimate of its cost while it ran.
+    pub running_cost: Option<RunningCost>,
 }
 
 /// The facts that identify a 1.6 StartTransaction, so that a replay of it is
@@ -293,6 +303,9 @@ impl Transaction {
             offline: false,
             created_at: now,
             updated_at: now,
+            station_group: None,
+            pricing: None,
+            running_cost: None,
         }
     }
 

@@ -9,6 +9,10 @@
 //! (its unique id is read from the frame's prefix). Anything larger is
 //! refused by the WebSocket layer and the connection is closed with 1009.
 //!
+//! The session's own cost messages (running cost, 1.6 FinalCost; see
+//! `session::pricing`) go out when no CALL is outstanding and no operator
+//! command is queued, one at a time like commands.
+//!
 //! Silence: a station that sends nothing for longer than its heartbeat
 //! interval (its boot retry interval while not accepted) plus the grace is
 //! recorded as offline and its connection closed (1001); WebSocket pongs do
@@ -115,6 +119,15 @@ pub async fn run(
                     Err(error) => {
                         let _ = reply.send(Err(error));
                     }
+                }
+            }
+            // the session's cost messages, when no command is outstanding or queued (operators go first)
+            _ = std::future::ready(()), if !session.command_outstanding() && session.push_pending() && registered.commands.is_empty() => {
+                if let Some(frame) = session.next_push(now()).await
+                    && let Err(e) = socket.send(Message::Text(frame.into())).await
+                {
+                    session.abandon_command(now());
+                    break format!("send failed: {e}");
                 }
             }
             _ = tokio::time::sleep(command_due.unwrap_or(Duration::ZERO)), if command_due.is_some() => {

@@ -55,7 +55,10 @@ pub struct ServerConfig {
     /// this) is answered with a CALLERROR; a larger one still closes the
     /// connection with WebSocket code 1009.
     pub max_message_bytes: usize,
-    /// Initial read buffer per connection, in bytes (it grows for larger messages).
+    /// Initial read buffer per connection, in bytes (it grows for larger
+    /// messages). tungstenite fills the whole buffer before each read, so
+    /// every byte of it is resident for every idle connection: it is sized
+    /// for the common OCPP message (well under 1 KiB), not the largest.
     pub read_buffer_bytes: usize,
     /// Interval of WebSocket pings to each station; a station silent for two
     /// intervals is disconnected. `None` disables pings.
@@ -77,7 +80,9 @@ impl ServerConfig {
         ServerConfig {
             versions: vec![OcppVersion::V201, OcppVersion::V16],
             max_message_bytes: 256 * 1024,
-            read_buffer_bytes: 4096,
+            // 1 KiB instead of 4 KiB: 2.5 KiB less RSS per idle connection
+            // (BENCHMARKS.md, "Idle"); a larger message grows the buffer.
+            read_buffer_bytes: 1024,
             ping_interval: Some(Duration::from_secs(60)),
             admission,
             settings: Settings::default(),
@@ -174,6 +179,14 @@ impl Server {
     /// The operator's handle on the network.
     pub fn network(&self) -> Network {
         Network::new(self.state.clone())
+    }
+
+    /// Prices transactions with `pricer` from now on: each transaction that
+    /// ends is priced with the tariff assigned to its station (see
+    /// `session::pricing`). Without one, a transaction a tariff applies to
+    /// is stored unpriced.
+    pub fn set_pricer(&self, pricer: Arc<dyn domain::Pricer>) {
+        self.state.csms.set_pricer(pricer);
     }
 
     /// The OCPP and health routes.

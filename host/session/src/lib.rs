@@ -20,6 +20,8 @@
 //! - [`commands`]: what the CSMS asks of stations, for both versions.
 //! - [`events`]: the live event bus.
 //! - [`convert`]: OCPP types to domain values and back.
+//! - [`pricing`]: transactions priced when they end; running costs pushed to
+//!   stations.
 //! - `v16`, `v201`: the handlers of what stations send, per version.
 //!
 //! Everything a station can send is answered: a message that cannot be
@@ -32,22 +34,24 @@ pub mod auth;
 pub mod commands;
 pub mod convert;
 pub mod events;
+pub mod pricing;
 mod v16;
 mod v201;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use ocpp::{Call, CallError, CallResult, ErrorCode, Frame, Matched, OcppVersion, OutboundCalls, PayloadKind};
 use serde_json::Value;
 
 use domain::event::StationEventKind;
 use domain::{
-    Authorization, Change, ChangeSet, IdToken, Notification, ProtocolVersion, Registration, ReservationState,
-    StationEvent, StationId, Storage, StorageError, Timestamp,
+    Authorization, Change, ChangeSet, IdToken, Notification, Pricer, ProtocolVersion, Registration,
+    ReservationState, StationEvent, StationId, Storage, StorageError, Timestamp,
 };
 
 use crate::commands::{Command, CommandError, CommandReply, reply_status};
 use crate::events::EventBus;
+use crate::pricing::{Push, Pushes};
 
 /// Protocol settings every session shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +68,14 @@ pub struct Settings {
     pub offline_grace_secs: u32,
     /// How long a station has to answer a command, in seconds.
     pub command_timeout_secs: u32,
+    /// Whether running transactions' costs are estimated and pushed to
+    /// stations that take them (2.0.1 CostUpdated, 1.6 the OCA cost
+    /// DataTransfers, FinalCost included); see [`pricing`].
+    pub running_cost: bool,
+    /// A running transaction's cost is estimated (and pushed) at most once
+    /// per this many seconds, at a message with new energy readings; 0: at
+    /// every such message.
+    pub running_cost_interval_secs: u32,
 }
 
 impl Default for Settings {
@@ -74,11 +86,14 @@ impl Default for Settings {
             seen_write_interval_ms: 30_000,
             offline_grace_secs: 60,
             command_timeout_secs: 30,
+            running_cost: true,
+            running_cost_interval_secs: 60,
         }
     }
 }
 
-/// What all sessions share: storage, settings and the event bus.
+/// What all sessions share: storage, settings, the event bus and the
+/// pricer.
 pub struct Csms {
     /// Where everything is kept.
     pub storage: Arc<dyn Storage>,
@@ -86,13 +101,33 @@ pub struct Csms {
     pub settings: Settings,
     /// Where notifications are published.
     pub events: EventBus,
+    /// Prices transactions with tariffs; `None` until one is attached (then a
+    /// transaction a tariff applies to is stored unpriced).
+    pricer: RwLock<Option<Arc<dyn Pricer>>>,
 }
 
 impl Csms {
     /// A context over `storage` with `settings` and an event bus keeping
-    /// 4096 notifications for slow subscribers.
+    /// 4096 notifications for slow subscribers; no pricer yet.
     pub fn new(storage: Arc<dyn Storage>, settings: Settings) -> Self {
-        Csms { storage, settings, events: EventBus::new(4096) }
+        Csms { storage, settings, events: EventBus::new(4096), pricer: RwLock::new(None) }
+    }
+
+    /// The same context, pricing with `pricer`.
+    pub fn with_pricer(self, pricer: Arc<dyn Pricer>) -> Self {
+        self.set_pricer(pricer);
+        self
+    }
+
+    /// Prices transactions that end from now on with `pricer` (replacing
+    /// any earlier one).
+    pub fn set_pricer(&self, pricer: Arc<dyn Pricer>) {
+        *self.pricer.write().unwrap_or_else(PoisonError::into_inner) = Some(pricer);
+    }
+
+    /// The pricer, if one is attached.
+    pub fn pricer(&self) -> Option<Arc<dyn Pricer>> {
+        self.pricer.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -104,6 +139,9 @@ struct PendingCommand {
     action: String,
     /// What was asked, for the effects of the answer.
     command: Command,
+    /// A cost message of the session's own ([`pricing`]), not an operator's
+    /// command: its outcome is only logged.
+    push: bool,
 }
 
 /// What handling one frame from the station produced.
@@ -130,6 +168,8 @@ pub struct StationSession {
     outbound: OutboundCalls,
     /// The command the outstanding CALL carries.
     pending: Option<PendingCommand>,
+    /// Cost messages waiting to be sent, and what the station takes.
+    pushes: Pushes,
 }
 
 /// The result of a handler: the answer, what must be stored first, and
@@ -138,15 +178,21 @@ pub(crate) struct Handled {
     response: Value,
     changes: ChangeSet,
     notifications: Vec<Notification>,
+    /// The transaction this message ended, to price before answering.
+    ended: Option<u64>,
+    /// The running transaction this message brought energy readings for.
+    running: Option<u64>,
+    /// Cost messages to send once the message is stored.
+    pushes: Vec<Push>,
 }
 
 impl Handled {
     fn answer(response: Value) -> Self {
-        Handled { response, changes: ChangeSet::new(), notifications: Vec::new() }
+        Handled::storing(response, ChangeSet::new())
     }
 
     fn storing(response: Value, changes: ChangeSet) -> Self {
-        Handled { response, changes, notifications: Vec::new() }
+        Handled { response, changes, notifications: Vec::new(), ended: None, running: None, pushes: Vec::new() }
     }
 
     fn telling(mut self, notification: Notification) -> Self {
@@ -189,6 +235,7 @@ impl StationSession {
             seen_written_at: None,
             outbound: OutboundCalls::new("gl", timeout_ms),
             pending: None,
+            pushes: Pushes::new(),
         }
     }
 
@@ -255,6 +302,10 @@ impl StationSession {
             }
             Ok(Frame::CallResult(result)) => {
                 let completed = match self.take_pending(&result.unique_id) {
+                    Some(pending) if pending.push => {
+                        self.push_answered(&pending.action, &result.payload);
+                        None
+                    }
                     Some(pending) => Some(self.command_answered(pending, result.payload, now).await),
                     None => None,
                 };
@@ -262,6 +313,10 @@ impl StationSession {
             }
             Ok(Frame::CallError(error)) => {
                 let completed = match self.take_pending(&error.unique_id) {
+                    Some(pending) if pending.push => {
+                        self.push_refused(&pending.action, error.code, &error.description);
+                        None
+                    }
                     Some(pending) => Some(Err(self.command_refused(pending, error.code, error.description, now).await)),
                     None => None,
                 };
@@ -292,6 +347,11 @@ impl StationSession {
 
     /// Writes `command` as a CALL to send; at most one may be outstanding.
     pub fn start_command(&mut self, command: &Command, now: Timestamp) -> Result<String, CommandError> {
+        self.start_call(command, false, now)
+    }
+
+    /// Writes a CALL: an operator's command, or the session's own `push`.
+    fn start_call(&mut self, command: &Command, push: bool, now: Timestamp) -> Result<String, CommandError> {
         let (action, payload) = command.encode(self.version)?;
         if self.pending.is_some() {
             return Err(CommandError::QueueFull(self.station.to_string()));
@@ -300,7 +360,8 @@ impl StationSession {
             .outbound
             .start(&action, now.unix_millis())
             .map_err(|_| CommandError::QueueFull(self.station.to_string()))?;
-        self.pending = Some(PendingCommand { unique_id: unique_id.clone(), action: action.clone(), command: command.clone() });
+        self.pending =
+            Some(PendingCommand { unique_id: unique_id.clone(), action: action.clone(), command: command.clone(), push });
         Ok(Frame::Call(Call { unique_id, action, payload }).to_text(self.version))
     }
 
@@ -308,6 +369,10 @@ impl StationSession {
     pub fn poll_command_timeout(&mut self, now: Timestamp) -> Option<CommandError> {
         let timed_out = self.outbound.poll_timeout(now.unix_millis())?;
         let pending = self.pending.take().filter(|p| p.unique_id == timed_out)?;
+        if pending.push {
+            tracing::info!(station = %self.station, action = %pending.action, "a cost message was not answered in time");
+            return None;
+        }
         let failure = CommandError::Timeout {
             action: pending.action.clone(),
             seconds: u64::from(self.csms.settings.command_timeout_secs),
@@ -320,6 +385,9 @@ impl StationSession {
     pub fn abandon_command(&mut self, now: Timestamp) -> Option<CommandError> {
         let pending = self.pending.take()?;
         let _ = self.outbound.on_result(&pending.unique_id);
+        if pending.push {
+            return None;
+        }
         let failure = CommandError::ConnectionLost(self.station.to_string());
         self.command_failed(&pending.action, &failure, now);
         Some(failure)
@@ -505,7 +573,10 @@ impl StationSession {
             ocpp::StationRequest::V201(request) => self.handle_v201(request, now),
         };
         let outcome = match handled {
-            Ok(handled) => self.store(handled, call.action == "Heartbeat", now).await,
+            Ok(handled) => match self.price_ended(handled, now).await {
+                Ok(handled) => self.store(handled, call.action == "Heartbeat", now).await,
+                Err(failure) => Err(failure),
+            },
             Err(failure) => Err(failure),
         };
         match outcome {
@@ -523,7 +594,7 @@ impl StationSession {
     /// heartbeat's "last seen" is not waited for: losing one in a crash loses
     /// nothing a station relies on.
     async fn store(&mut self, handled: Handled, heartbeat: bool, now: Timestamp) -> Result<Value, Failure> {
-        let Handled { response, mut changes, notifications } = handled;
+        let Handled { response, mut changes, notifications, running, pushes, .. } = handled;
         let must_be_durable = !changes.is_empty();
         let seen_due = heartbeat
             || self.seen_written_at.is_none_or(|at| now.millis_since(at) >= self.csms.settings.seen_write_interval_ms);
@@ -540,6 +611,7 @@ impl StationSession {
         for notification in notifications {
             self.tell(notification);
         }
+        self.queue_pushes(pushes, running, now);
         Ok(response)
     }
 

@@ -7,7 +7,7 @@ use domain::event::StationEventKind;
 use domain::transaction::{StopOutcome, V16Start, V16Stop};
 use domain::{
     BootInfo, Change, ChangeSet, ConnectorState, ConnectorStatus, EvseConnector, IdToken, Notification, Timestamp,
-    Transaction,
+    Transaction, TransactionState,
 };
 
 use crate::convert::{time, v16_id_tag_info, v16_samples, wire_name, wire_time};
@@ -186,10 +186,14 @@ impl StationSession {
         match transaction {
             Some(mut tx) => {
                 tx.record_samples(&samples, now);
+                let energy = tx.state == TransactionState::Active && samples.iter().any(|s| s.energy_register_wh().is_some());
+                let number = tx.number;
                 let mut changes = ChangeSet::from(Change::AddMeterSamples { transaction: tx.number, samples });
                 let told = Notification::TransactionUpdated(tx.clone());
                 changes.push(Change::PutTransaction(tx));
-                Ok(Handled::storing(response, changes).telling(told))
+                let mut handled = Handled::storing(response, changes).telling(told);
+                handled.running = energy.then_some(number);
+                Ok(handled)
             }
             None => {
                 if let Some(id) = values.transaction_id {
@@ -243,10 +247,12 @@ impl StationSession {
             _ if !changes.is_empty() => Some(Notification::TransactionUpdated(tx.clone())),
             _ => None,
         };
+        let number = tx.number;
         if told.is_some() {
             changes.push(Change::PutTransaction(tx));
         }
-        let handled = Handled::storing(response, changes);
+        let mut handled = Handled::storing(response, changes);
+        handled.ended = (outcome == StopOutcome::Stopped).then_some(number);
         Ok(match told {
             Some(told) => handled.telling(told),
             None => handled,

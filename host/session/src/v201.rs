@@ -287,11 +287,16 @@ impl StationSession {
         if was.is_none() {
             told.push(Notification::TransactionStarted(tx.clone()));
         }
-        if was != Some(TransactionState::Ended) && tx.state == TransactionState::Ended {
+        let ended = was != Some(TransactionState::Ended) && tx.state == TransactionState::Ended;
+        if ended {
             told.push(Notification::TransactionEnded(tx.clone()));
         } else if was.is_some() {
             told.push(Notification::TransactionUpdated(tx.clone()));
         }
+        let energy = event_type == TransactionEventType::Updated
+            && tx.state == TransactionState::Active
+            && event.samples.iter().any(|s| s.energy_register_wh().is_some());
+        let number = tx.number;
         if !event.samples.is_empty() {
             changes.push(Change::AddMeterSamples { transaction: tx.number, samples: event.samples });
         }
@@ -300,6 +305,8 @@ impl StationSession {
         for notification in told {
             handled = handled.telling(notification);
         }
+        handled.ended = ended.then_some(number);
+        handled.running = energy.then_some(number);
         Ok(handled)
     }
 }

@@ -16,6 +16,14 @@
 //!   `WentOffline` (appended to the log entry record, which stays version 1).
 //!   Migrating from 1 builds the four indexes from the stored transactions,
 //!   status history and logs; the new tables start empty.
+//! - **3**: adds the table `17` (tariff assignments) and the second release
+//!   (record version 2) of two records: a station with its group, and a
+//!   transaction with its station's group, its pricing and its running
+//!   cost. Version-1 stations and transactions stay readable (they read as
+//!   having none of these) and are rewritten as version 2 when next
+//!   changed; a format-2 build cannot read version 2, which is why the
+//!   format changes. Migrating from 2 only makes sure the new table is
+//!   empty.
 //!
 //! # How a migration stays atomic
 //!
@@ -40,7 +48,7 @@ use crate::error::StoreError;
 use crate::{backend, keys, records, writes};
 
 /// The format this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Checks the format of the store in `db`; marks a new, empty store as
 /// [`FORMAT_VERSION`]; migrates an older one.
@@ -103,6 +111,7 @@ fn migrate(db: &sled::Db, dir: &Path, from: u32) -> Result<(), StoreError> {
         tracing::info!(dir = %dir.display(), from = version, to = version + 1, "migrating the store");
         match version {
             1 => migrate_1_to_2(db).map_err(storage)?,
+            2 => migrate_2_to_3(db).map_err(storage)?,
             _ => {
                 return Err(StoreError::NotAStore {
                     dir: dir.to_owned(),
@@ -212,6 +221,14 @@ fn migrate_1_to_2(db: &sled::Db) -> Result<(), StorageError> {
         "indexed transactions, status reports and connection entries"
     );
     Ok(())
+}
+
+/// Format 3 adds a table that starts empty and record versions that are
+/// written from now on; old records stay as they are. The caller flushes.
+fn migrate_2_to_3(db: &sled::Db) -> Result<(), StorageError> {
+    // what a format-3 build may have left before a crash undid the version
+    // (a format-2 build never writes this table)
+    clear_table(db, keys::table::TARIFF_ASSIGNMENT)
 }
 
 /// Removes every key of `table`.

@@ -19,6 +19,7 @@
 
 use domain::connector::EvseConnector;
 use domain::device_model::VariableAddress;
+use domain::pricing::TariffScope;
 use domain::event::StationEventKind;
 use domain::station::StationId;
 use domain::time::Timestamp;
@@ -75,6 +76,8 @@ pub(crate) mod table {
     pub(crate) const RESERVATION_BY_STATION: u8 = 0x15;
     /// API keys by id (format 2).
     pub(crate) const API_KEY: u8 = 0x16;
+    /// Tariff assignments by scope (format 3).
+    pub(crate) const TARIFF_ASSIGNMENT: u8 = 0x17;
 }
 
 /// Names of the keys in the [`table::META`] table.
@@ -124,6 +127,11 @@ impl Key {
                 self.text(text)
             }
         }
+    }
+
+    fn u8(mut self, value: u8) -> Self {
+        self.0.push(value);
+        self
     }
 
     fn u32(mut self, value: u32) -> Self {
@@ -405,6 +413,17 @@ pub(crate) fn trailing_i64(key: &[u8]) -> Option<i64> {
 /// An API key, by its id.
 pub(crate) fn api_key(id: &str) -> Vec<u8> {
     Key::new(table::API_KEY).text(id).done()
+}
+
+/// A tariff assignment's key: `00` for the default, `01` and the name for a
+/// group, `02` and the id for a station.
+pub(crate) fn tariff_assignment(scope: &TariffScope) -> Vec<u8> {
+    let key = Key::new(table::TARIFF_ASSIGNMENT);
+    match scope {
+        TariffScope::Default => key.u8(0).done(),
+        TariffScope::Group(group) => key.u8(1).text(group).done(),
+        TariffScope::Station(station) => key.u8(2).text(station.as_str()).done(),
+    }
 }
 
 /// The number at the end of an [`active_tx_by_token`] key (or of any key

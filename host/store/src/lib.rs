@@ -66,6 +66,7 @@
 //! | `14` reservation | id `i64` | reservation |
 //! | `15` index: reservations by station | station id, id `i64` | (empty) |
 //! | `16` API key | id | API key |
+//! | `17` tariff assignment | `00` (default), `01` group name, or `02` station id | assignment |
 //!
 //! (`?`: optional part, absent sorts first.) The readings of one instant are
 //! one value, sorted by measurand, phase, location and context; a reading
@@ -106,6 +107,7 @@
 //! |---|---|
 //! | 1 | the first: tables `00`–`0E` |
 //! | 2 | tables `0F`–`16`, meta key `reservation-ids`, log entry kind `WentOffline`; migrating from 1 builds `0F`–`12` from the stored transactions, status reports and logs |
+//! | 3 | table `17` (tariff assignments); record version 2 of stations (group) and transactions (station group, pricing, running cost), version 1 still read; migrating from 2 adds nothing |
 //!
 //! A migration finishes an interrupted change set first, clears and rebuilds
 //! what it adds, and writes the new version only once that is flushed, so a

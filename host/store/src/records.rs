@@ -11,6 +11,10 @@
 //!   `encode_*`, and a `match` arm in `decode_*` that still reads the old one;
 //! - enum variants are stored by position: add new ones at the end, never
 //!   reorder or remove;
+//! - a second release of a record (`StationV2`, `TransactionV2`) holds the
+//!   first as its leading field and adds fields after it (postcard writes a
+//!   nested struct as its fields in order, with no framing), so both are
+//!   read by one code path;
 //! - text fields are `Cow<str>` so encoding borrows from the domain value
 //!   instead of copying it; decoding always yields owned text.
 //!
@@ -26,6 +30,9 @@ use domain::device_model::{
 use domain::event::{DeviceEvent, StationEvent, StationEventKind};
 use domain::meter::MeterSample;
 use domain::operator::{ApiKeyRecord, ConfigurationKey, Scope};
+use domain::pricing::{
+    Price, PriceLine, PricedBy, Pricing, RunningCost, TariffAssignment, TariffScope,
+};
 use domain::reservation::{Reservation, ReservationState};
 use domain::station::{
     BootInfo, OperationStatus, ProtocolVersion, Registration, Station, StationId,
@@ -38,25 +45,40 @@ use domain::transaction::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// The version byte of every record this build writes.
+/// The version byte of the first release of every record.
 const RECORD_V1: u8 = 1;
 
-/// Writes `record` after the version byte.
+/// The version byte of a record's second release (format 3: stations with
+/// a group, transactions with their pricing).
+const RECORD_V2: u8 = 2;
+
+/// Writes a version-1 `record` after its version byte.
 fn encode<T: Serialize>(what: &'static str, record: &T) -> Result<Vec<u8>, StorageError> {
+    encode_as(RECORD_V1, what, record)
+}
+
+/// Writes `record` after the version byte `version`.
+fn encode_as<T: Serialize>(
+    version: u8,
+    what: &'static str,
+    record: &T,
+) -> Result<Vec<u8>, StorageError> {
     let mut bytes = Vec::with_capacity(128);
-    bytes.push(RECORD_V1);
+    bytes.push(version);
     postcard::to_extend(record, bytes)
         .map_err(|e| StorageError::Backend(format!("could not encode a {what} record: {e}")))
 }
 
-/// Reads a version-1 record; anything else, or leftover bytes, is corrupt.
-fn decode_v1<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StorageError> {
-    let Some((&version, body)) = bytes.split_first() else {
-        return Err(corrupt(what, "the value is empty".to_owned()));
-    };
-    if version != RECORD_V1 {
-        return Err(corrupt(what, format!("unknown record version {version}")));
+/// The version byte of a value and the record after it.
+fn split_version<'b>(what: &'static str, bytes: &'b [u8]) -> Result<(u8, &'b [u8]), StorageError> {
+    match bytes.split_first() {
+        Some((&version, body)) => Ok((version, body)),
+        None => Err(corrupt(what, "the value is empty".to_owned())),
     }
+}
+
+/// Reads a record body; leftover bytes are corrupt.
+fn decode_body<'b, T: Deserialize<'b>>(what: &'static str, body: &'b [u8]) -> Result<T, StorageError> {
     let (record, rest) =
         postcard::take_from_bytes(body).map_err(|e| corrupt(what, e.to_string()))?;
     if !rest.is_empty() {
@@ -66,6 +88,18 @@ fn decode_v1<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T,
         ));
     }
     Ok(record)
+}
+
+/// Reads a version-1 record; anything else, or leftover bytes, is corrupt.
+fn decode_v1<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StorageError> {
+    match split_version(what, bytes)? {
+        (RECORD_V1, body) => decode_body(what, body),
+        (version, _) => Err(unknown_version(what, version)),
+    }
+}
+
+fn unknown_version(what: &'static str, version: u8) -> StorageError {
+    corrupt(what, format!("unknown record version {version}"))
 }
 
 pub(crate) fn corrupt(what: &'static str, detail: String) -> StorageError {
@@ -218,6 +252,13 @@ impl<'a> OperationStatusV1<'a> {
     }
 }
 
+/// Format 3's station: the first release plus the group.
+#[derive(Serialize, Deserialize)]
+struct StationV2<'a> {
+    base: StationV1<'a>,
+    group: Option<Cow<'a, str>>,
+}
+
 pub(crate) fn encode_station(station: &Station) -> Result<Vec<u8>, StorageError> {
     let boot = station.boot.as_ref().map(|boot| BootInfoV1 {
         vendor: text(&boot.vendor),
@@ -231,7 +272,7 @@ pub(crate) fn encode_station(station: &Station) -> Result<Vec<u8>, StorageError>
         meter_serial_number: opt_text(&boot.meter_serial_number),
         reason: opt_text(&boot.reason),
     });
-    let record = StationV1 {
+    let base = StationV1 {
         id: text(station.id.as_str()),
         registration: station.registration.into(),
         password_hash: opt_text(&station.password_hash),
@@ -246,12 +287,24 @@ pub(crate) fn encode_station(station: &Station) -> Result<Vec<u8>, StorageError>
             .map(OperationStatusV1::of),
         log_status: station.log_status.as_ref().map(OperationStatusV1::of),
     };
-    encode("station", &record)
+    let record = StationV2 {
+        base,
+        group: opt_text(&station.group),
+    };
+    encode_as(RECORD_V2, "station", &record)
 }
 
 pub(crate) fn decode_station(bytes: &[u8]) -> Result<Station, StorageError> {
-    let record: StationV1<'_> = decode_v1("station", bytes)?;
-    let boot = record.boot.map(|boot| BootInfo {
+    let what = "station";
+    let (base, group) = match split_version(what, bytes)? {
+        (RECORD_V1, body) => (decode_body::<StationV1<'_>>(what, body)?, None),
+        (RECORD_V2, body) => {
+            let record: StationV2<'_> = decode_body(what, body)?;
+            (record.base, owned(record.group))
+        }
+        (version, _) => return Err(unknown_version(what, version)),
+    };
+    let boot = base.boot.map(|boot| BootInfo {
         vendor: boot.vendor.into_owned(),
         model: boot.model.into_owned(),
         serial_number: owned(boot.serial_number),
@@ -264,18 +317,17 @@ pub(crate) fn decode_station(bytes: &[u8]) -> Result<Station, StorageError> {
         reason: owned(boot.reason),
     });
     Ok(Station {
-        id: station_id("station", &record.id)?,
-        registration: record.registration.into(),
-        password_hash: owned(record.password_hash),
-        created_at: time(record.created_at),
-        protocol: record.protocol.map(Into::into),
+        id: station_id(what, &base.id)?,
+        registration: base.registration.into(),
+        password_hash: owned(base.password_hash),
+        created_at: time(base.created_at),
+        protocol: base.protocol.map(Into::into),
         boot,
-        booted_at: record.booted_at.map(time),
-        firmware_status: record.firmware_status.map(OperationStatusV1::into_domain),
-        diagnostics_status: record
-            .diagnostics_status
-            .map(OperationStatusV1::into_domain),
-        log_status: record.log_status.map(OperationStatusV1::into_domain),
+        booted_at: base.booted_at.map(time),
+        firmware_status: base.firmware_status.map(OperationStatusV1::into_domain),
+        diagnostics_status: base.diagnostics_status.map(OperationStatusV1::into_domain),
+        log_status: base.log_status.map(OperationStatusV1::into_domain),
+        group,
     })
 }
 
@@ -464,8 +516,18 @@ struct TransactionV1<'a> {
     updated_at: i64,
 }
 
+/// Format 3's transaction: the first release plus the station's group,
+/// the pricing and the running cost.
+#[derive(Serialize, Deserialize)]
+struct TransactionV2<'a> {
+    base: TransactionV1<'a>,
+    station_group: Option<Cow<'a, str>>,
+    pricing: Option<PricingV1<'a>>,
+    running_cost: Option<RunningCostV1<'a>>,
+}
+
 pub(crate) fn encode_transaction(tx: &Transaction) -> Result<Vec<u8>, StorageError> {
-    let record = TransactionV1 {
+    let base = TransactionV1 {
         number: tx.number,
         station: text(tx.station.as_str()),
         station_tx_id: text(&tx.station_tx_id),
@@ -492,39 +554,267 @@ pub(crate) fn encode_transaction(tx: &Transaction) -> Result<Vec<u8>, StorageErr
         created_at: tx.created_at.unix_millis(),
         updated_at: tx.updated_at.unix_millis(),
     };
-    encode("transaction", &record)
+    let record = TransactionV2 {
+        base,
+        station_group: opt_text(&tx.station_group),
+        pricing: tx.pricing.as_ref().map(PricingV1::of),
+        running_cost: tx.running_cost.as_ref().map(RunningCostV1::of),
+    };
+    encode_as(RECORD_V2, "transaction", &record)
 }
 
 pub(crate) fn decode_transaction(bytes: &[u8]) -> Result<Transaction, StorageError> {
-    let record: TransactionV1<'_> = decode_v1("transaction", bytes)?;
+    let what = "transaction";
+    let (base, station_group, pricing, running_cost) = match split_version(what, bytes)? {
+        (RECORD_V1, body) => (decode_body::<TransactionV1<'_>>(what, body)?, None, None, None),
+        (RECORD_V2, body) => {
+            let record: TransactionV2<'_> = decode_body(what, body)?;
+            (
+                record.base,
+                owned(record.station_group),
+                record.pricing.map(PricingV1::into_domain),
+                record.running_cost.map(RunningCostV1::into_domain),
+            )
+        }
+        (version, _) => return Err(unknown_version(what, version)),
+    };
     Ok(Transaction {
-        number: record.number,
-        station: station_id("transaction", &record.station)?,
-        station_tx_id: record.station_tx_id.into_owned(),
-        protocol: record.protocol.into(),
+        number: base.number,
+        station: station_id(what, &base.station)?,
+        station_tx_id: base.station_tx_id.into_owned(),
+        protocol: base.protocol.into(),
         location: EvseConnector {
-            evse: record.evse,
-            connector: record.connector,
+            evse: base.evse,
+            connector: base.connector,
         },
-        id_token: record.id_token.map(IdTokenV1::into_domain),
-        group_id: owned(record.group_id),
-        authorization: record.authorization.map(Into::into),
-        started_at: record.started_at.map(time),
-        meter_start_wh: record.meter_start_wh,
-        ended_at: record.ended_at.map(time),
-        meter_stop_wh: record.meter_stop_wh,
-        first_register: record.first_register.map(RegisterReadingV1::into_domain),
-        last_register: record.last_register.map(RegisterReadingV1::into_domain),
-        stop_reason: owned(record.stop_reason),
-        stopped_by: record.stopped_by.map(IdTokenV1::into_domain),
-        state: record.state.into(),
-        charging_state: owned(record.charging_state),
-        reservation_id: record.reservation_id,
-        remote_start_id: record.remote_start_id,
-        last_seq_no: record.last_seq_no,
-        offline: record.offline,
-        created_at: time(record.created_at),
-        updated_at: time(record.updated_at),
+        id_token: base.id_token.map(IdTokenV1::into_domain),
+        group_id: owned(base.group_id),
+        authorization: base.authorization.map(Into::into),
+        started_at: base.started_at.map(time),
+        meter_start_wh: base.meter_start_wh,
+        ended_at: base.ended_at.map(time),
+        meter_stop_wh: base.meter_stop_wh,
+        first_register: base.first_register.map(RegisterReadingV1::into_domain),
+        last_register: base.last_register.map(RegisterReadingV1::into_domain),
+        stop_reason: owned(base.stop_reason),
+        stopped_by: base.stopped_by.map(IdTokenV1::into_domain),
+        state: base.state.into(),
+        charging_state: owned(base.charging_state),
+        reservation_id: base.reservation_id,
+        remote_start_id: base.remote_start_id,
+        last_seq_no: base.last_seq_no,
+        offline: base.offline,
+        created_at: time(base.created_at),
+        updated_at: time(base.updated_at),
+        station_group,
+        pricing,
+        running_cost,
+    })
+}
+
+// ---------------------------------------------------------------- pricing
+
+#[derive(Serialize, Deserialize)]
+struct PriceLineV1<'a> {
+    kind: Cow<'a, str>,
+    description: Cow<'a, str>,
+    quantity_milli: i64,
+    unit: Cow<'a, str>,
+    amount_minor: i64,
+    tax_rate_bp: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PriceV1<'a> {
+    currency: Cow<'a, str>,
+    minor_digits: u32,
+    total_minor: i64,
+    lines: Vec<PriceLineV1<'a>>,
+}
+
+impl<'a> PriceV1<'a> {
+    fn of(price: &'a Price) -> Self {
+        PriceV1 {
+            currency: text(&price.currency),
+            minor_digits: price.minor_digits,
+            total_minor: price.total_minor,
+            lines: price
+                .lines
+                .iter()
+                .map(|line| PriceLineV1 {
+                    kind: text(&line.kind),
+                    description: text(&line.description),
+                    quantity_milli: line.quantity_milli,
+                    unit: text(&line.unit),
+                    amount_minor: line.amount_minor,
+                    tax_rate_bp: line.tax_rate_bp,
+                })
+                .collect(),
+        }
+    }
+
+    fn into_domain(self) -> Price {
+        Price {
+            currency: self.currency.into_owned(),
+            minor_digits: self.minor_digits,
+            total_minor: self.total_minor,
+            lines: self
+                .lines
+                .into_iter()
+                .map(|line| PriceLine {
+                    kind: line.kind.into_owned(),
+                    description: line.description.into_owned(),
+                    quantity_milli: line.quantity_milli,
+                    unit: line.unit.into_owned(),
+                    amount_minor: line.amount_minor,
+                    tax_rate_bp: line.tax_rate_bp,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PricedByV1<'a> {
+    plugin_id: Cow<'a, str>,
+    version: Cow<'a, str>,
+    hash: Cow<'a, str>,
+}
+
+/// [`Pricing`] on disk; variants by position.
+#[derive(Serialize, Deserialize)]
+enum PricingV1<'a> {
+    Priced {
+        price: PriceV1<'a>,
+        by: PricedByV1<'a>,
+        at: i64,
+    },
+    Unpriced {
+        reason: Cow<'a, str>,
+        plugin_id: Option<Cow<'a, str>>,
+        at: i64,
+    },
+}
+
+impl<'a> PricingV1<'a> {
+    fn of(pricing: &'a Pricing) -> Self {
+        match pricing {
+            Pricing::Priced { price, by, at } => PricingV1::Priced {
+                price: PriceV1::of(price),
+                by: PricedByV1 {
+                    plugin_id: text(&by.plugin_id),
+                    version: text(&by.version),
+                    hash: text(&by.hash),
+                },
+                at: at.unix_millis(),
+            },
+            Pricing::Unpriced {
+                reason,
+                plugin_id,
+                at,
+            } => PricingV1::Unpriced {
+                reason: text(reason),
+                plugin_id: opt_text(plugin_id),
+                at: at.unix_millis(),
+            },
+        }
+    }
+
+    fn into_domain(self) -> Pricing {
+        match self {
+            PricingV1::Priced { price, by, at } => Pricing::Priced {
+                price: price.into_domain(),
+                by: PricedBy {
+                    plugin_id: by.plugin_id.into_owned(),
+                    version: by.version.into_owned(),
+                    hash: by.hash.into_owned(),
+                },
+                at: time(at),
+            },
+            PricingV1::Unpriced {
+                reason,
+                plugin_id,
+                at,
+            } => Pricing::Unpriced {
+                reason: reason.into_owned(),
+                plugin_id: owned(plugin_id),
+                at: time(at),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RunningCostV1<'a> {
+    currency: Cow<'a, str>,
+    minor_digits: u32,
+    total_minor: i64,
+    at: i64,
+}
+
+impl<'a> RunningCostV1<'a> {
+    fn of(cost: &'a RunningCost) -> Self {
+        RunningCostV1 {
+            currency: text(&cost.currency),
+            minor_digits: cost.minor_digits,
+            total_minor: cost.total_minor,
+            at: cost.at.unix_millis(),
+        }
+    }
+
+    fn into_domain(self) -> RunningCost {
+        RunningCost {
+            currency: self.currency.into_owned(),
+            minor_digits: self.minor_digits,
+            total_minor: self.total_minor,
+            at: time(self.at),
+        }
+    }
+}
+
+/// [`TariffScope`] on disk; variants by position.
+#[derive(Serialize, Deserialize)]
+enum TariffScopeV1<'a> {
+    Station(Cow<'a, str>),
+    Group(Cow<'a, str>),
+    Default,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TariffAssignmentV1<'a> {
+    scope: TariffScopeV1<'a>,
+    plugin_id: Cow<'a, str>,
+    currency: Cow<'a, str>,
+}
+
+pub(crate) fn encode_tariff_assignment(
+    assignment: &TariffAssignment,
+) -> Result<Vec<u8>, StorageError> {
+    let scope = match &assignment.scope {
+        TariffScope::Station(station) => TariffScopeV1::Station(text(station.as_str())),
+        TariffScope::Group(group) => TariffScopeV1::Group(text(group)),
+        TariffScope::Default => TariffScopeV1::Default,
+    };
+    let record = TariffAssignmentV1 {
+        scope,
+        plugin_id: text(&assignment.plugin_id),
+        currency: text(&assignment.currency),
+    };
+    encode("tariff assignment", &record)
+}
+
+pub(crate) fn decode_tariff_assignment(bytes: &[u8]) -> Result<TariffAssignment, StorageError> {
+    let what = "tariff assignment";
+    let record: TariffAssignmentV1<'_> = decode_v1(what, bytes)?;
+    let scope = match record.scope {
+        TariffScopeV1::Station(station) => TariffScope::Station(station_id(what, &station)?),
+        TariffScopeV1::Group(group) => TariffScope::Group(group.into_owned()),
+        TariffScopeV1::Default => TariffScope::Default,
+    };
+    Ok(TariffAssignment {
+        scope,
+        plugin_id: record.plugin_id.into_owned(),
+        currency: record.currency.into_owned(),
     })
 }
 
@@ -1098,6 +1388,136 @@ pub(crate) fn decode_api_key(bytes: &[u8]) -> Result<ApiKeyRecord, StorageError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bytes(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// A station as the format-2 build wrote it (record version 1).
+    const STATION_V1: &str = "010443502d3100010b246172676f6e326964247880a0abfef9620101010156014d000000000000000001d0afabfef962000000";
+
+    /// A transaction as the format-2 build wrote it (record version 1).
+    const TRANSACTION_V1: &str = "012a0443502d310574782d3432010101010354414701020105666c656574010001a0bcacfef962010000000000408f4001a0f6e381fa6201000000000070c74001a0bcacfef9620000000000408f4001a0f6e381fa62000000000070c740010e4556446973636f6e6e65637465640001010b4556436f6e6e656374656400010e010300e8bdacfef962e8f7e381fa62";
+
+    fn golden_station() -> Station {
+        let mut station = Station::registered(
+            StationId::parse("CP-1").unwrap(),
+            Some("$argon2id$x".into()),
+            time(1_700_000_000_000),
+        );
+        station.protocol = Some(ProtocolVersion::Ocpp201);
+        station.booted_at = Some(time(1_700_000_001_000));
+        station.boot = Some(BootInfo {
+            vendor: "V".into(),
+            model: "M".into(),
+            ..BootInfo::default()
+        });
+        station
+    }
+
+    fn golden_transaction() -> Transaction {
+        Transaction {
+            number: 42,
+            station: StationId::parse("CP-1").unwrap(),
+            station_tx_id: "tx-42".into(),
+            protocol: ProtocolVersion::Ocpp201,
+            location: EvseConnector {
+                evse: 1,
+                connector: 1,
+            },
+            id_token: Some(IdToken {
+                value: "TAG".into(),
+                kind: Some(IdTokenType::Iso14443),
+            }),
+            group_id: Some("fleet".into()),
+            authorization: Some(AuthorizationStatus::Accepted),
+            started_at: Some(time(1_700_000_010_000)),
+            meter_start_wh: Some(1000.0),
+            ended_at: Some(time(1_700_003_610_000)),
+            meter_stop_wh: Some(12000.0),
+            first_register: Some(RegisterReading {
+                at: time(1_700_000_010_000),
+                wh: 1000.0,
+            }),
+            last_register: Some(RegisterReading {
+                at: time(1_700_003_610_000),
+                wh: 12000.0,
+            }),
+            stop_reason: Some("EVDisconnected".into()),
+            stopped_by: None,
+            state: TransactionState::Ended,
+            charging_state: Some("EVConnected".into()),
+            reservation_id: None,
+            remote_start_id: Some(7),
+            last_seq_no: Some(3),
+            offline: false,
+            created_at: time(1_700_000_010_100),
+            updated_at: time(1_700_003_610_100),
+            station_group: None,
+            pricing: None,
+            running_cost: None,
+        }
+    }
+
+    #[test]
+    fn records_the_previous_format_wrote_still_decode() {
+        assert_eq!(decode_station(&bytes(STATION_V1)).unwrap(), golden_station());
+        assert_eq!(
+            decode_transaction(&bytes(TRANSACTION_V1)).unwrap(),
+            golden_transaction()
+        );
+    }
+
+    #[test]
+    fn version_2_is_version_1_and_the_new_fields() {
+        // stations: the group; transactions: group, pricing, running cost
+        let mut station = bytes(STATION_V1);
+        station[0] = RECORD_V2;
+        station.push(0);
+        assert_eq!(encode_station(&golden_station()).unwrap(), station);
+        let mut tx = bytes(TRANSACTION_V1);
+        tx[0] = RECORD_V2;
+        tx.extend([0, 0, 0]);
+        assert_eq!(encode_transaction(&golden_transaction()).unwrap(), tx);
+        // and everything new round-trips
+        let mut grouped = golden_station();
+        grouped.group = Some("north".into());
+        assert_eq!(
+            decode_station(&encode_station(&grouped).unwrap()).unwrap(),
+            grouped
+        );
+        let mut priced = golden_transaction();
+        priced.station_group = Some("north".into());
+        priced.pricing = Some(Pricing::Unpriced {
+            reason: "r".into(),
+            plugin_id: None,
+            at: time(5),
+        });
+        priced.running_cost = Some(RunningCost {
+            currency: "EUR".into(),
+            minor_digits: 2,
+            total_minor: 7,
+            at: time(4),
+        });
+        assert_eq!(
+            decode_transaction(&encode_transaction(&priced).unwrap()).unwrap(),
+            priced
+        );
+    }
+
+    #[test]
+    fn unknown_record_versions_are_corrupt() {
+        let mut future = bytes(TRANSACTION_V1);
+        future[0] = 3;
+        assert!(matches!(
+            decode_transaction(&future),
+            Err(StorageError::Corrupt { .. })
+        ));
+        assert!(matches!(decode_station(&[]), Err(StorageError::Corrupt { .. })));
+    }
 
     #[test]
     fn log_entry_kinds_keep_their_positions() {

@@ -23,6 +23,7 @@ use domain::device_model::ReportedVariable;
 use domain::event::StationEvent;
 use domain::meter::MeterSample;
 use domain::operator::{ApiKeyRecord, ConfigurationKey};
+use domain::pricing::{TariffAssignment, TariffScope};
 use domain::reservation::Reservation;
 use domain::station::{Station, StationId};
 use domain::storage::{DurableFuture, TransactionQuery};
@@ -420,7 +421,9 @@ impl SledStore {
 
     /// Adds readings to `writes`, one value per instant: a reading the same
     /// as a stored one (same instant, measurand, phase, location and context)
-    /// replaces it. `key_at` gives the key of an instant's readings.
+    /// replaces it (`MeterSample::identity`, the rule of
+    /// `domain::meter::merge_samples`). `key_at` gives the key of an
+    /// instant's readings.
     fn add_samples(
         &self,
         writes: &mut WriteSet<'_>,
@@ -437,8 +440,7 @@ impl SledStore {
                 None => Vec::with_capacity(instant.len()),
             };
             for &sample in instant {
-                match stored.binary_search_by(|s| sample_identity(s).cmp(&sample_identity(sample)))
-                {
+                match stored.binary_search_by(|s| s.identity().cmp(&sample.identity())) {
                     Ok(same) => stored[same] = sample.clone(),
                     Err(place) => stored.insert(place, sample.clone()),
                 }
@@ -517,16 +519,6 @@ fn end_bound(prefix: &[u8]) -> Bound<Vec<u8>> {
 
 fn corrupt_index(what: &'static str, detail: &str) -> StorageError {
     records::corrupt(what, detail.to_owned())
-}
-
-/// What makes two readings of one instant the same reading; also their order.
-fn sample_identity(sample: &MeterSample) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
-    (
-        &sample.measurand,
-        sample.phase.as_deref(),
-        sample.location.as_deref(),
-        sample.context.as_deref(),
-    )
 }
 
 /// Takes the exclusive lock on the open `gridlet.lock` of `dir`.
@@ -1036,6 +1028,23 @@ impl Storage for SledStore {
         )
     }
 
+    fn tariff_assignment(
+        &self,
+        scope: &TariffScope,
+    ) -> Result<Option<TariffAssignment>, StorageError> {
+        self.get(
+            &keys::tariff_assignment(scope),
+            records::decode_tariff_assignment,
+        )
+    }
+
+    fn tariff_assignments(&self) -> Result<Vec<TariffAssignment>, StorageError> {
+        self.scan(
+            &keys::table_prefix(keys::table::TARIFF_ASSIGNMENT),
+            records::decode_tariff_assignment,
+        )
+    }
+
     fn close(&self) -> Result<(), StorageError> {
         SledStore::close(self)
     }
@@ -1147,6 +1156,15 @@ impl Storage for SledStore {
                 }
                 Change::PutApiKey(key) => {
                     writes.put(keys::api_key(&key.id), records::encode_api_key(key)?);
+                }
+                Change::PutTariffAssignment(assignment) => {
+                    writes.put(
+                        keys::tariff_assignment(&assignment.scope),
+                        records::encode_tariff_assignment(assignment)?,
+                    );
+                }
+                Change::DeleteTariffAssignment(scope) => {
+                    writes.remove(keys::tariff_assignment(scope));
                 }
             }
         }

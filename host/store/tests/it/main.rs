@@ -9,7 +9,8 @@
 //! - `durability`: group commit, concurrent writers, and a `kill -9` test
 //!   that runs a writer in a child process.
 //! - `opening`: locked, corrupt, foreign and newer-format directories.
-//! - `migration`: format 1 directories, interrupted migrations.
+//! - `pricing`: tariff assignments; transactions with their pricing.
+//! - `migration`: format 1 and 2 directories, interrupted migrations.
 
 // Test code may unwrap (clippy.toml allows it in tests); this extends that to
 // the helpers and child halves outside `#[test]` functions.
@@ -20,5 +21,6 @@ mod durability;
 mod migration;
 mod opening;
 mod operator;
+mod pricing;
 mod queries;
 mod support;

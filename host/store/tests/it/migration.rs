@@ -1,16 +1,20 @@
-//! Opening a store an older Gridlet wrote: format 1 is migrated to the
-//! current format once, completely, and a migration that was interrupted
-//! runs again from scratch.
+//! Opening a store an older Gridlet wrote: formats 1 and 2 are migrated to
+//! the current format once, completely, and a migration that was
+//! interrupted runs again from scratch.
 //!
-//! A format 1 directory is made the way format 1 differs from format 2: a
-//! store written by this build loses the tables format 2 added (`0F`–`16`)
-//! and the meta key `reservation-ids`, and its format key says 1. Every
-//! other key and record is the same in both formats.
+//! An older directory is made from one this build writes, the way the
+//! formats differ. Format 2 has no table `17` and writes stations and
+//! transactions as record version 1, which is version 2 without its last
+//! fields: a version 2 record with none of them set is a version 1 record
+//! with the version byte changed and one `00` per field (postcard's `None`)
+//! appended. Format 1 also lacks the tables `0F`–`16` and the meta key
+//! `reservation-ids`. Every other key and record is the same.
 
 use std::path::Path;
 
 use domain::connector::ConnectorState;
 use domain::event::StationEventKind;
+use domain::pricing::{TariffAssignment, TariffScope};
 use domain::station::ProtocolVersion;
 use domain::transaction::TransactionState;
 use domain::{Change, ChangeSet, Storage, TransactionQuery};
@@ -22,6 +26,10 @@ const FORMAT_KEY: &[u8] = b"\x00format\x00\x01";
 const PENDING_KEY: &[u8] = b"\x00pending\x00\x01";
 /// The tables format 2 added.
 const FORMAT_2_TABLES: std::ops::RangeInclusive<u8> = 0x0F..=0x16;
+/// The table format 3 added.
+const FORMAT_3_TABLE: u8 = 0x17;
+/// Stations and transactions, and how many fields their version 2 adds.
+const RECORDS_V2: [(u8, usize); 2] = [(0x01, 1), (0x06, 3)];
 
 fn format_on_disk(dir: &Path) -> u32 {
     let db = raw_db(dir);
@@ -35,9 +43,45 @@ fn keys_of_table(db: &sled::Db, table: u8) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// What format 2 wrote for a version 2 `value` that adds `fields` fields
+/// and sets none of them.
+fn to_record_v1(value: &[u8], fields: usize) -> Vec<u8> {
+    assert_eq!(value[0], 2, "a version 2 record");
+    let body_end = value.len() - fields;
+    assert!(
+        value[body_end..].iter().all(|&b| b == 0),
+        "format 3's fields are unset"
+    );
+    let mut v1 = value[..body_end].to_vec();
+    v1[0] = 1;
+    v1
+}
+
+/// Rewrites `db` as format 2 would have left it.
+fn downgrade_records_to_format_2(db: &sled::Db) {
+    for key in keys_of_table(db, FORMAT_3_TABLE) {
+        db.remove(key).unwrap();
+    }
+    for (table, fields) in RECORDS_V2 {
+        for key in keys_of_table(db, table) {
+            let value = db.get(&key).unwrap().unwrap();
+            db.insert(key, to_record_v1(&value, fields)).unwrap();
+        }
+    }
+}
+
+/// Makes the closed store in `dir` what format 2 would have left.
+fn downgrade_to_format_2(dir: &Path) {
+    let db = raw_db(dir);
+    downgrade_records_to_format_2(&db);
+    db.insert(FORMAT_KEY, &2_u32.to_be_bytes()).unwrap();
+    db.flush().unwrap();
+}
+
 /// Makes the closed store in `dir` what format 1 would have left.
 fn downgrade_to_format_1(dir: &Path) {
     let db = raw_db(dir);
+    downgrade_records_to_format_2(&db);
     for table in FORMAT_2_TABLES {
         for key in keys_of_table(&db, table) {
             db.remove(key).unwrap();
@@ -51,8 +95,17 @@ fn downgrade_to_format_1(dir: &Path) {
 /// What the format 1 store holds: transactions at two stations with three
 /// tokens, two connectors' status reports, and a log with connection entries.
 fn write_format_1_data(dir: &Path) {
+    write_old_data(dir);
+    downgrade_to_format_1(dir);
+}
+
+/// The data of an old store, written by this build (see the module docs).
+fn write_old_data(dir: &Path) {
     let store = open(dir);
     let mut changes = ChangeSet::new();
+    let mut station = station("CP-A");
+    station.group = None;
+    changes.push(Change::PutStation(station));
     for n in 1..=12_u64 {
         let station = if n % 2 == 0 { "CP-A" } else { "CP-B" };
         let mut tx = transaction(n, station, &format!("tag{}", n % 3));
@@ -95,7 +148,6 @@ fn write_format_1_data(dir: &Path) {
     }
     store.close().unwrap();
     drop(store);
-    downgrade_to_format_1(dir);
 }
 
 fn numbers(store: &store::SledStore, station: Option<&str>, token: Option<&str>) -> Vec<u64> {
@@ -206,11 +258,16 @@ fn a_change_set_a_crash_interrupted_is_finished_before_the_migration() {
     drop(store);
     let db = raw_db(scratch.path());
     let mut writes = Vec::new();
-    // transactions and the indexes format 1 had
+    // transactions (as format 1 wrote them) and the indexes format 1 had
     for table in 0x06..=0x09 {
         for entry in db.scan_prefix([table]) {
             let (key, value) = entry.unwrap();
-            writes.push((key.to_vec(), value.to_vec()));
+            let value = if table == 0x06 {
+                to_record_v1(&value, 3)
+            } else {
+                value.to_vec()
+            };
+            writes.push((key.to_vec(), value));
         }
     }
     drop(db);
@@ -241,4 +298,41 @@ fn a_change_set_a_crash_interrupted_is_finished_before_the_migration() {
     assert_eq!(numbers(&store, Some("CP-P"), None), [99]);
     assert_eq!(numbers(&store, None, Some("pend")), [99]);
     assert_eq!(store.active_transactions_of_token("PEND").unwrap(), [99]);
+}
+
+#[test]
+fn a_format_2_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    write_old_data(dir.path());
+    downgrade_to_format_2(dir.path());
+    // as if a format 3 build had written an assignment before a crash
+    // undid its migration
+    let stale = b"\x17\x00";
+    poke(dir.path(), stale, &[1, 0, 1, b'x', 3, b'E', b'U', b'R']);
+    assert_eq!(format_on_disk(dir.path()), 2);
+
+    let store = open(dir.path());
+    assert_migrated(&store);
+    assert_eq!(store.tariff_assignments().unwrap(), []);
+    let station = store.station(&station_id("CP-A")).unwrap().unwrap();
+    assert_eq!(station.group, None);
+    let old = store.transaction(7).unwrap().unwrap();
+    assert_eq!((old.state, old.pricing.clone()), (TransactionState::Ended, None));
+
+    // what format 3 adds works from here on, beside the old records
+    let mut grouped = station.clone();
+    grouped.group = Some("north".into());
+    let default = TariffAssignment::new(TariffScope::Default, "simple-tariff", "EUR").unwrap();
+    let mut changes = ChangeSet::new();
+    changes.push(Change::PutStation(grouped.clone()));
+    changes.push(Change::PutTariffAssignment(default.clone()));
+    write(&store, changes);
+    store.close().unwrap();
+    drop(store);
+
+    assert_eq!(format_on_disk(dir.path()), FORMAT_VERSION);
+    let store = open(dir.path());
+    assert_eq!(store.station(&station_id("CP-A")).unwrap(), Some(grouped));
+    assert_eq!(store.tariff_assignments().unwrap(), [default]);
+    assert_eq!(store.transaction(7).unwrap(), Some(old));
 }

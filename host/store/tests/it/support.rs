@@ -110,6 +110,7 @@ pub fn station(id: &str) -> Station {
         firmware_status: Some(status_of("Installed", 7, 3_000)),
         diagnostics_status: Some(status_of("Uploaded", 8, 3_001)),
         log_status: Some(status_of("Uploading", 9, 3_002)),
+        group: Some("site-north".into()),
     }
 }
 
@@ -174,6 +175,9 @@ pub fn transaction(number: u64, station: &str, tag: &str) -> Transaction {
         offline: true,
         created_at: t(10_001),
         updated_at: t(20_001),
+        station_group: None,
+        pricing: None,
+        running_cost: None,
     }
 }
 
