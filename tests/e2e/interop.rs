@@ -8,39 +8,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use domain::{Change, IdTokenRecord, Station, StationId, Storage, Timestamp, TransactionState};
 use store::{SledStore, StoreOptions};
 
-use crate::harness::{GridletProcess, PASSWORD};
+use crate::harness::{self, GridletProcess, PASSWORD};
 
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
 }
 
-static INSTALL: Mutex<()> = Mutex::new(());
-
 /// Installs the pinned Python packages (once) and returns their directory.
 fn python_packages() -> PathBuf {
-    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let requirements = std::fs::read_to_string(interop_dir().join("requirements.txt")).unwrap();
-    let tag: String = requirements.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("interop-python-{tag}"));
-    let marker = target.join(".installed");
-    if marker.exists() {
-        return target;
-    }
-    let status = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--target"])
-        .arg(&target)
-        .arg("-r")
-        .arg(interop_dir().join("requirements.txt"))
-        .status()
-        .expect("the interop test needs python3 (3.11 or later) with pip on PATH");
-    assert!(status.success(), "pip could not install tests/interop/requirements.txt");
-    std::fs::write(&marker, requirements).unwrap();
-    target
+    harness::python_packages(&interop_dir().join("requirements.txt"), "interop")
 }
 
 /// Runs an interop script; returns the JSON line it printed.

@@ -1,5 +1,6 @@
-//! The command line: `gridlet serve`, operator commands on the data
-//! directory, and `gridlet sim`.
+//! The command line: `gridlet serve`, operator commands (on the data
+//! directory while the server is stopped, or through a running server's API
+//! with `--api`), and `gridlet sim`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +21,11 @@ pub struct Cli {
     /// Data directory (overrides the configuration).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Send operator commands through a running server's REST API at this
+    /// URL (e.g. http://127.0.0.1:9410) instead of opening the data
+    /// directory; the API key is read from GRIDLET_API_KEY.
+    #[arg(long, global = true, env = "GRIDLET_API_URL", value_name = "URL")]
+    pub api: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -34,15 +40,22 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
     },
-    /// Manage charging stations (while the server is stopped).
+    /// Manage charging stations (data directory, or a running server with --api).
     #[command(subcommand)]
     Station(StationCommand),
-    /// Manage ID tokens (while the server is stopped).
+    /// Manage ID tokens (data directory, or a running server with --api).
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Inspect transactions (while the server is stopped).
+    /// Inspect transactions (data directory, or a running server with --api).
     #[command(subcommand)]
     Transaction(TransactionCommand),
+    /// Manage API keys (data directory, or a running server with --api and an admin key).
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Send a command to a connected station through a running server's API
+    /// (needs --api), e.g. `gridlet --api http://127.0.0.1:9410 command CP-1 reset --json '{"immediate":true}'`.
+    #[command(name = "command")]
+    Send(SendArgs),
     /// Run a simulated charging station against any OCPP server.
     Sim(sim::cli::SimArgs),
     /// Print the effective configuration.
@@ -96,6 +109,11 @@ pub enum StationCommand {
         #[command(flatten)]
         password: PasswordArgs,
     },
+    /// Remove a station's record (its transactions, history and log stay).
+    Delete {
+        /// The station's identity.
+        id: String,
+    },
     /// List stations.
     List,
     /// Show a station: boot facts, connectors, recent status history and log.
@@ -138,6 +156,51 @@ pub enum TokenCommand {
     },
     /// List ID tokens.
     List,
+    /// Import ID tokens from a CSV file (header row naming the columns
+    /// value,type,status,expires_at,group_id,concurrent_transactions) or a
+    /// JSON array; nothing is imported if any row is invalid.
+    Import {
+        /// The file (`-` for standard input); `.json` or starting with `[` is JSON, else CSV.
+        file: PathBuf,
+    },
+}
+
+/// `gridlet api-key …`
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it (once: only its hash is kept).
+    Create {
+        /// What it is for, e.g. "billing export".
+        #[arg(long)]
+        name: String,
+        /// read (look), operate (also commands, tokens, reservations) or admin (also stations, keys).
+        #[arg(long)]
+        scope: String,
+    },
+    /// List API keys (never their secrets).
+    List,
+    /// Revoke an API key: it authorizes nothing from then on.
+    Revoke {
+        /// The key's id (or the whole key).
+        id: String,
+    },
+}
+
+/// `gridlet command STATION COMMAND [--json BODY]`
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The station's identity.
+    pub station: String,
+    /// The command: reset, change-availability, unlock-connector,
+    /// clear-cache, trigger-message, data-transfer, remote-start,
+    /// remote-stop, send-local-list, get-local-list-version,
+    /// update-firmware, upload-logs, get-configuration,
+    /// change-configuration, get-variables, set-variables, get-base-report,
+    /// get-transaction-status or raw.
+    pub command: String,
+    /// The command's arguments as JSON (see GET /api/v1/openapi.json), e.g. '{"immediate": true}'.
+    #[arg(long, value_name = "BODY")]
+    pub json: Option<String>,
 }
 
 /// `gridlet transaction …`
@@ -190,9 +253,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", commands::render_config(&config));
             Ok(())
         }
-        Command::Station(command) => runtime.block_on(commands::station(&config, command)),
-        Command::Token(command) => runtime.block_on(commands::token(&config, command)),
-        Command::Transaction(command) => commands::transaction(&config, command),
+        Command::Station(command) => runtime.block_on(commands::station(&config, cli.api.as_deref(), command)),
+        Command::Token(command) => runtime.block_on(commands::token(&config, cli.api.as_deref(), command)),
+        Command::Transaction(command) => runtime.block_on(commands::transaction(&config, cli.api.as_deref(), command)),
+        Command::ApiKey(command) => runtime.block_on(commands::api_key(&config, cli.api.as_deref(), command)),
+        Command::Send(args) => runtime.block_on(commands::send(cli.api.as_deref(), args)),
     }
 }
 

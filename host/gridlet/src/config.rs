@@ -14,6 +14,7 @@
 //! | `ocpp.ping_interval_secs` (0 = off) | `GRIDLET_OCPP_PING_INTERVAL_SECS` | `60` |
 //! | `ocpp.offline_grace_secs` | `GRIDLET_OCPP_OFFLINE_GRACE_SECS` | `60` |
 //! | `ocpp.command_timeout_secs` | `GRIDLET_OCPP_COMMAND_TIMEOUT_SECS` | `30` |
+//! | `ocpp.remote_start_wait_secs` | `GRIDLET_OCPP_REMOTE_START_WAIT_SECS` | `60` |
 //! | `auth.unknown_stations` (`pending`/`reject`) | `GRIDLET_AUTH_UNKNOWN_STATIONS` | `pending` |
 //! | `auth.allow_stations_without_password` | `GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD` | `false` |
 //! | `storage.flush_interval_ms` | `GRIDLET_STORAGE_FLUSH_INTERVAL_MS` | `2` |
@@ -21,6 +22,10 @@
 //! | `log.format` (`text`/`json`) | `GRIDLET_LOG_FORMAT` | `text` |
 //!
 //! Unknown keys in the file are errors, so a typo is not silently ignored.
+//!
+//! The CLI's `--api` mode reads two more environment variables, which are
+//! not settings of the server: `GRIDLET_API_URL` (the server's URL, like
+//! `--api`) and `GRIDLET_API_KEY` (the API key to send).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -68,6 +73,9 @@ pub struct OcppSection {
     pub offline_grace_secs: u32,
     /// How long a station has to answer a command.
     pub command_timeout_secs: u32,
+    /// How long a remote start through the API waits, after the station
+    /// accepted, for the transaction to begin.
+    pub remote_start_wait_secs: u32,
 }
 
 /// `[auth]`
@@ -121,6 +129,7 @@ impl Default for OcppSection {
             ping_interval_secs: 60,
             offline_grace_secs: 60,
             command_timeout_secs: 30,
+            remote_start_wait_secs: 60,
         }
     }
 }
@@ -193,6 +202,9 @@ impl Config {
         if let Some(v) = env("GRIDLET_OCPP_COMMAND_TIMEOUT_SECS") {
             self.ocpp.command_timeout_secs = parse("GRIDLET_OCPP_COMMAND_TIMEOUT_SECS", &v)?;
         }
+        if let Some(v) = env("GRIDLET_OCPP_REMOTE_START_WAIT_SECS") {
+            self.ocpp.remote_start_wait_secs = parse("GRIDLET_OCPP_REMOTE_START_WAIT_SECS", &v)?;
+        }
         if let Some(v) = env("GRIDLET_AUTH_UNKNOWN_STATIONS") {
             self.auth.unknown_stations = v.trim().to_owned();
         }
@@ -223,6 +235,9 @@ impl Config {
         }
         if self.ocpp.command_timeout_secs == 0 {
             bail!("ocpp.command_timeout_secs must be at least 1");
+        }
+        if self.ocpp.remote_start_wait_secs == 0 {
+            bail!("ocpp.remote_start_wait_secs must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be \"text\" or \"json\", got {:?}", self.log.format);
@@ -271,6 +286,15 @@ impl Config {
         config.settings.offline_grace_secs = self.ocpp.offline_grace_secs;
         config.settings.command_timeout_secs = self.ocpp.command_timeout_secs;
         Ok(config)
+    }
+
+    /// The REST API's options.
+    pub fn api_options(&self) -> api::ApiOptions {
+        api::ApiOptions {
+            remote_start_wait: Duration::from_secs(u64::from(self.ocpp.remote_start_wait_secs)),
+            allow_stations_without_password: self.auth.allow_stations_without_password,
+            ..api::ApiOptions::default()
+        }
     }
 
     /// The store's options.
@@ -329,6 +353,9 @@ mod tests {
         assert!(error.contains("auth.unknown_stations"), "{error}");
         let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_OCPP_VERSIONS", "ocpp2.1")])).unwrap_err());
         assert!(error.contains("ocpp2.1"), "{error}");
+        let error =
+            format!("{:#}", Config::load(None, env(&[("GRIDLET_OCPP_REMOTE_START_WAIT_SECS", "0")])).unwrap_err());
+        assert!(error.contains("remote_start_wait_secs"), "{error}");
         let missing = dir.path().join("missing.toml");
         let error = format!("{:#}", Config::load(Some(&missing), env(&[])).unwrap_err());
         assert!(error.contains("cannot read config file"), "{error}");

@@ -1,11 +1,13 @@
 //! Gridlet, an OCPP charging station management system: the program.
 //!
 //! This crate is glue. It reads the configuration ([`config`]), opens the
-//! store, and either serves ([`serve`]) or runs an operator command on the
-//! data directory ([`commands`]); `gridlet sim` hands over to the simulator.
-//! [`cli`] defines the command line.
+//! store, and either serves ([`serve`]: OCPP, health and the REST API) or
+//! runs an operator command ([`commands`]) on the data directory or, with
+//! `--api`, through a running server's API ([`client`]); `gridlet sim`
+//! hands over to the simulator. [`cli`] defines the command line.
 
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod serve;

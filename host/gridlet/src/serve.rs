@@ -1,10 +1,11 @@
-//! `gridlet serve`: opens the store, listens, serves until Ctrl-C or
-//! SIGTERM, then closes every connection and flushes the store.
+//! `gridlet serve`: opens the store, listens (OCPP, health and the REST
+//! API on one port), serves until Ctrl-C or SIGTERM, then closes every
+//! connection and flushes the store.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use domain::Storage;
 use store::SledStore;
@@ -13,19 +14,23 @@ use crate::config::Config;
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // One descriptor per connected station: use all the system allows.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let server_config = config.server_config()?;
     let store = SledStore::open(&config.data_dir, config.store_options())
         .with_context(|| format!("cannot open the data directory {}", config.data_dir.display()))?;
     let store = Arc::new(store);
-    let listener =
-        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr().context("cannot read the listening address")?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "gridlet started");
     // A stable line on stdout for people and scripts (tests read the port from it).
-    println!("gridlet listening on {address}; stations connect to ws://{address}/ocpp/<stationId>");
+    println!(
+        "gridlet listening on {address}; stations connect to ws://{address}/ocpp/<stationId>; the API is at http://{address}{}",
+        api::PREFIX
+    );
     let storage: Arc<dyn Storage> = store.clone();
     let server = server::Server::new(storage, server_config);
-    let router = server.router();
+    let router = server.router().merge(api::router(server.network(), config.api_options()));
     server.serve(listener, router, shutdown_signal()).await.context("server failed")?;
     store.close().context("could not flush the store on shutdown")?;
     tracing::info!("gridlet stopped");
@@ -54,4 +59,16 @@ async fn shutdown_signal() {
         _ = ctrl_c => tracing::info!("ctrl-c received, shutting down"),
         _ = terminate => tracing::info!("SIGTERM received, shutting down"),
     }
+}
+
+/// Listens on `address` with room for a reconnect storm. tokio's
+/// `TcpListener::bind` asks for a backlog of 1,024; when 10,000 stations
+/// reconnect at once the kernel drops what does not fit, and the stations
+/// see one-second SYN retransmission delays. The kernel caps the backlog at
+/// `net.core.somaxconn` (4,096 by default).
+fn listen(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(65_535)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use domain::{EvseConnector, IdToken, Notification, StationId, Storage, Timestamp, Transaction, TransactionQuery};
 use ocpp::OcppVersion;
@@ -101,6 +101,13 @@ impl Network {
     /// A subscription to the live event stream, from the next notification on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.state.csms.events.subscribe()
+    }
+
+    /// Flips to `true` when the server begins to shut down: long-lived
+    /// answers (the API's event stream) end on it, so shutdown need not
+    /// wait for them.
+    pub fn shutdown(&self) -> watch::Receiver<bool> {
+        self.state.shutdown.clone()
     }
 
     /// Sends `command` to `station` and waits for its answer. Commands to

@@ -23,8 +23,9 @@ pub const COMMAND_QUEUE: usize = 16;
 
 /// A command on its way to a station, with where to send the outcome.
 pub struct Outbound {
-    /// What to ask.
-    pub command: Command,
+    /// What to ask. Boxed: the queue's first block (32 slots) is allocated
+    /// for every connection, and a `Command` inline made it 5.5 KiB.
+    pub command: Box<Command>,
     /// Where the outcome goes.
     pub reply: oneshot::Sender<Result<CommandReply, CommandError>>,
 }
@@ -148,7 +149,7 @@ impl Registry {
         };
         let sender = sender.ok_or_else(|| CommandError::Offline(station.to_string()))?;
         let (reply, outcome) = oneshot::channel();
-        sender.try_send(Outbound { command, reply }).map_err(|e| match e {
+        sender.try_send(Outbound { command: Box::new(command), reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => CommandError::QueueFull(station.to_string()),
             mpsc::error::TrySendError::Closed(_) => CommandError::ConnectionLost(station.to_string()),
         })?;

@@ -5,6 +5,10 @@
 //! (`→` sent, `←` received) unless `--quiet`, and each step's outcome on
 //! its own line. Every wait is bounded: each answer by `--timeout`, the
 //! boot retries by `--boot-attempts`, `idle` by `--duration` or Ctrl-C.
+//!
+//! While idle, the station acts on the remote starts and stops it accepts,
+//! as a real one does: it starts a transaction (2.0.1: with the request's
+//! `remoteStartId`, trigger `RemoteStart`) and stops it with reason `Remote`.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,7 +18,7 @@ use anyhow::{Context as _, bail};
 use ocpp::OcppVersion;
 
 use crate::connection::{WireEvent, WireTap};
-use crate::state::{ConnectorStatus, StopReason};
+use crate::state::{ConnectorStatus, StartOptions, StopReason, TransactionId};
 use crate::station::{Station, StationConfig};
 
 /// Simulate an OCPP charging station against a CSMS.
@@ -323,10 +327,15 @@ async fn run_idle(station: &mut Station, args: &IdleArgs, out: &Output) -> anyho
     let until = args
         .duration
         .map(|duration| tokio::time::Instant::now() + duration);
+    let commands = station.state().received_notify.clone();
+    let mut next_heartbeat = tokio::time::Instant::now()
+        + Duration::from_secs(station.state().heartbeat_interval_s().max(1));
     loop {
-        let interval = Duration::from_secs(station.state().heartbeat_interval_s().max(1));
-        let next = tokio::time::Instant::now() + interval;
-        let wake = until.map_or(next, |until| next.min(until));
+        let wake = until.map_or(next_heartbeat, |until| next_heartbeat.min(until));
+        let command_arrived = commands.notified();
+        tokio::pin!(command_arrived);
+        command_arrived.as_mut().enable();
+        act_on_remote_commands(station, out).await?;
         let closed = async {
             match station.connection() {
                 Some(connection) => connection.closed().await,
@@ -340,6 +349,7 @@ async fn run_idle(station: &mut Station, args: &IdleArgs, out: &Output) -> anyho
                 info.reason
             ),
             () = tokio::time::sleep_until(wake) => {}
+            () = &mut command_arrived => continue,
         }
         if until.is_some_and(|until| tokio::time::Instant::now() >= until) {
             say(out, "idle time is up");
@@ -347,6 +357,95 @@ async fn run_idle(station: &mut Station, args: &IdleArgs, out: &Output) -> anyho
         }
         let time = station.heartbeat().await.context("heartbeat")?;
         say(out, &format!("heartbeat: csms time {time}"));
+        next_heartbeat = tokio::time::Instant::now()
+            + Duration::from_secs(station.state().heartbeat_interval_s().max(1));
+    }
+}
+
+/// Starts the transactions remote starts asked for and stops those remote
+/// stops named, as a station does after accepting them.
+async fn act_on_remote_commands(station: &mut Station, out: &Output) -> anyhow::Result<()> {
+    loop {
+        let start = {
+            let mut state = station.state();
+            state
+                .take_command("RemoteStartTransaction")
+                .or_else(|| state.take_command("RequestStartTransaction"))
+        };
+        if let Some(start) = start {
+            let payload = &start.payload;
+            let token = payload
+                .get("idTag")
+                .or_else(|| payload.pointer("/idToken/idToken"))
+                .and_then(|t| t.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let asked = payload
+                .get("connectorId")
+                .or_else(|| payload.get("evseId"))
+                .and_then(|c| c.as_u64())
+                .and_then(|c| u32::try_from(c).ok());
+            // The command handler accepted only if a connector was free.
+            let free = station
+                .state()
+                .connectors()
+                .iter()
+                .find(|slot| {
+                    slot.operative
+                        && slot.transaction.is_none()
+                        && asked.is_none_or(|id| id == slot.id)
+                })
+                .map(|slot| slot.id);
+            let Some(connector) = free else { continue };
+            let options = StartOptions {
+                remote_start_id: payload.get("remoteStartId").and_then(|id| id.as_i64()),
+                reservation_id: None,
+            };
+            let handle = station
+                .start_transaction_with(connector, &token, options)
+                .await
+                .context("remote start")?;
+            report_status(station, connector, ConnectorStatus::Charging).await?;
+            let id = station.transaction(handle).and_then(|tx| tx.id);
+            say(
+                out,
+                &format!(
+                    "remote start: transaction {} on connector {connector} for {token}",
+                    id.map_or_else(|| "?".to_owned(), |id| id.to_string())
+                ),
+            );
+            continue;
+        }
+        let stop = {
+            let mut state = station.state();
+            state
+                .take_command("RemoteStopTransaction")
+                .or_else(|| state.take_command("RequestStopTransaction"))
+        };
+        let Some(stop) = stop else { return Ok(()) };
+        let id = match stop.payload.get("transactionId") {
+            Some(serde_json::Value::Number(n)) => n.as_i64().map(TransactionId::Csms),
+            Some(serde_json::Value::String(s)) => Some(TransactionId::Station(s.clone())),
+            _ => None,
+        };
+        let running = id.and_then(|id| {
+            station
+                .state()
+                .transaction_by_id(&id)
+                .map(|tx| (tx.handle, tx.connector))
+        });
+        let Some((handle, connector)) = running else {
+            continue;
+        };
+        station
+            .stop_transaction(handle, StopReason::Remote)
+            .await
+            .context("remote stop")?;
+        report_status(station, connector, ConnectorStatus::Available).await?;
+        say(
+            out,
+            &format!("remote stop: transaction on connector {connector} stopped"),
+        );
     }
 }
 

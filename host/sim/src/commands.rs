@@ -156,6 +156,72 @@ fn trigger_common(
     })
 }
 
+/// ReserveNow of reservation `id` for `connector` (`None`: any connector):
+/// `Accepted` (and, for a specific connector, a StatusNotification
+/// `Reserved`) when it can hold one, else `Occupied`, `Unavailable`,
+/// `Faulted` or `Rejected`, as the version's ReserveNowStatus says. A
+/// reservation with the id of one the station holds replaces it.
+fn reserve_now(station: &mut StationState, id: i64, connector: Option<u32>) -> Reply {
+    let replaced = station.reservations.remove(&id);
+    let free = |station: &StationState, slot: &crate::state::Connector| {
+        slot.operative
+            && slot.transaction.is_none()
+            && slot.status != ConnectorStatus::Faulted
+            && !station
+                .reservations
+                .values()
+                .any(|held| *held == Some(slot.id))
+    };
+    let outcome = match connector {
+        None => {
+            if station.connectors().iter().any(|slot| free(station, slot)) {
+                "Accepted"
+            } else {
+                "Occupied"
+            }
+        }
+        Some(id) => match station.connector(id) {
+            None => "Rejected",
+            Some(slot) if !slot.operative => "Unavailable",
+            Some(slot) if slot.status == ConnectorStatus::Faulted => "Faulted",
+            Some(slot) if !free(station, slot) => "Occupied",
+            Some(_) => "Accepted",
+        },
+    };
+    if outcome != "Accepted" {
+        if let Some(held) = replaced {
+            station.reservations.insert(id, held);
+        }
+        return status(outcome);
+    }
+    station.reservations.insert(id, connector);
+    let mut reply = status("Accepted");
+    if let Some(connector) = connector
+        && let Ok(outgoing) = station.status_notification(connector, ConnectorStatus::Reserved)
+    {
+        reply = follow(reply, outgoing);
+    }
+    reply
+}
+
+/// CancelReservation `id`: `Accepted` (and the connector it held back to
+/// `Available`) if the station holds it, else `Rejected`.
+fn cancel_reservation(station: &mut StationState, id: Option<i64>) -> Reply {
+    let Some(held) = id.and_then(|id| station.reservations.remove(&id)) else {
+        return status("Rejected");
+    };
+    let mut reply = status("Accepted");
+    if let Some(connector) = held
+        && station.connector(connector).is_some_and(|slot| {
+            slot.status == ConnectorStatus::Reserved && slot.transaction.is_none()
+        })
+        && let Ok(outgoing) = station.status_notification(connector, ConnectorStatus::Available)
+    {
+        reply = follow(reply, outgoing);
+    }
+    reply
+}
+
 fn v16(station: &mut StationState, action: &str, payload: &Value) -> Reply {
     match action {
         "Reset" => {
@@ -261,6 +327,18 @@ fn v16(station: &mut StationState, action: &str, payload: &Value) -> Reply {
                     .unwrap_or_else(|| status("NotImplemented")),
             }
         }
+        "ReserveNow" => {
+            let id = int(payload, "reservationId").unwrap_or_default();
+            match int(payload, "connectorId") {
+                // ReserveConnectorZeroSupported is not offered.
+                Some(0) | None => status("Rejected"),
+                Some(connector) => match u32::try_from(connector) {
+                    Ok(connector) => reserve_now(station, id, Some(connector)),
+                    Err(_) => status("Rejected"),
+                },
+            }
+        }
+        "CancelReservation" => cancel_reservation(station, int(payload, "reservationId")),
         "GetLocalListVersion" => Reply::result(json!({"listVersion": station.local_list_version})),
         "SendLocalList" => {
             station.local_list_version =
@@ -406,6 +484,15 @@ fn v201(station: &mut StationState, action: &str, payload: &Value) -> Reply {
                     .unwrap_or_else(|| status("NotImplemented")),
             }
         }
+        "ReserveNow" => {
+            let id = int(payload, "id").unwrap_or_default();
+            match int(payload, "evseId").map(u32::try_from) {
+                None => reserve_now(station, id, None),
+                Some(Ok(evse)) => reserve_now(station, id, Some(evse)),
+                Some(Err(_)) => status("Rejected"),
+            }
+        }
+        "CancelReservation" => cancel_reservation(station, int(payload, "reservationId")),
         "GetLocalListVersion" => {
             Reply::result(json!({"versionNumber": station.local_list_version}))
         }
@@ -964,5 +1051,74 @@ mod tests {
                 {"attributeStatus": "NotSupportedAttributeType", "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
             ]}))
         );
+    }
+
+    #[test]
+    fn reservations_hold_a_connector_until_used_or_cancelled() {
+        for version in [OcppVersion::V16, OcppVersion::V201] {
+            let mut state = station(version);
+            let at = "2027-01-01T00:00:00.000Z";
+            let reserve = |id: i64, connector: Option<u32>| match version {
+                OcppVersion::V16 => {
+                    json!({"connectorId": connector.unwrap_or(0), "expiryDate": at, "idTag": "T", "reservationId": id})
+                }
+                OcppVersion::V201 => {
+                    let mut request = json!({"id": id, "expiryDateTime": at, "idToken": {"idToken": "T", "type": "ISO14443"}});
+                    if let Some(evse) = connector {
+                        request["evseId"] = json!(evse);
+                    }
+                    request
+                }
+            };
+            let accepted = ask(&mut state, "ReserveNow", reserve(1, Some(1)));
+            assert_eq!(answer_status(&accepted), "Accepted", "{version}");
+            assert_eq!(follow_up_actions(&accepted), ["StatusNotification"]);
+            assert_eq!(
+                state.connector(1).unwrap().status,
+                ConnectorStatus::Reserved
+            );
+            assert_eq!(
+                answer_status(&ask(&mut state, "ReserveNow", reserve(2, Some(1)))),
+                "Occupied"
+            );
+            assert_eq!(
+                answer_status(&ask(&mut state, "ReserveNow", reserve(3, Some(9)))),
+                "Rejected"
+            );
+            let any = if version == OcppVersion::V16 {
+                "Rejected"
+            } else {
+                "Accepted"
+            };
+            assert_eq!(
+                answer_status(&ask(&mut state, "ReserveNow", reserve(4, None))),
+                any,
+                "{version}"
+            );
+            let cancelled = ask(&mut state, "CancelReservation", json!({"reservationId": 1}));
+            assert_eq!(answer_status(&cancelled), "Accepted");
+            assert_eq!(follow_up_actions(&cancelled), ["StatusNotification"]);
+            assert_eq!(
+                state.connector(1).unwrap().status,
+                ConnectorStatus::Available
+            );
+            assert_eq!(
+                answer_status(&ask(
+                    &mut state,
+                    "CancelReservation",
+                    json!({"reservationId": 1})
+                )),
+                "Rejected"
+            );
+            assert_eq!(
+                answer_status(&ask(&mut state, "ReserveNow", reserve(5, Some(2)))),
+                "Accepted"
+            );
+            state.open_transaction(2, "T").unwrap();
+            assert!(
+                !state.reservations().contains_key(&5),
+                "the transaction used the reservation"
+            );
+        }
     }
 }

@@ -55,7 +55,7 @@ pub use connection::{
 pub use messages::BootOutcome;
 pub use ocpp::{ErrorCode, OcppVersion};
 pub use state::{
-    Connector, ConnectorStatus, ReceivedCommand, Setting, StateError, StationIdentity,
+    Connector, ConnectorStatus, ReceivedCommand, Setting, StartOptions, StateError, StationIdentity,
     StationState, StopReason, Transaction, TransactionHandle, TransactionId, UnknownName,
 };
 pub use station::{Delivery, Exchange, ReplayOptions, SimError, Station, StationConfig};

@@ -10,7 +10,8 @@ use ocpp::OcppVersion;
 use serde_json::{Map, Value, json};
 
 use crate::state::{
-    ConnectorStatus, StateError, StationState, StopReason, TransactionHandle, TransactionId,
+    ConnectorStatus, StartOptions, StateError, StationState, StopReason, TransactionHandle,
+    TransactionId,
 };
 
 /// A CALL the station is about to send.
@@ -177,28 +178,37 @@ impl StationState {
         connector: u32,
         token: &str,
         offline: bool,
+        options: StartOptions,
     ) -> Result<(TransactionHandle, Outgoing), StateError> {
         let handle = self.open_transaction(connector, token)?;
         let transaction = self.running(handle)?.clone();
         let timestamp = ocpp::format_rfc3339_millis(transaction.started_at_ms);
         let outgoing = match self.version {
-            OcppVersion::V16 => Outgoing::new(
-                "StartTransaction",
-                json!({
+            OcppVersion::V16 => {
+                let mut payload = json!({
                     "connectorId": connector,
                     "idTag": token,
                     "meterStart": transaction.meter_start_wh,
                     "timestamp": timestamp,
-                }),
-            ),
+                });
+                if let Some(reservation_id) = options.reservation_id {
+                    payload["reservationId"] = json!(reservation_id);
+                }
+                Outgoing::new("StartTransaction", payload)
+            }
             OcppVersion::V201 => {
                 let seq_no = self.take_seq_no(handle);
                 let meter_value =
                     self.meter_value(connector, "Transaction.Begin", Sample::Register)?;
+                let trigger_reason = if options.remote_start_id.is_some() {
+                    "RemoteStart"
+                } else {
+                    "Authorized"
+                };
                 let mut payload = json!({
                     "eventType": "Started",
                     "timestamp": timestamp,
-                    "triggerReason": "Authorized",
+                    "triggerReason": trigger_reason,
                     "seqNo": seq_no,
                     "transactionInfo": {
                         "transactionId": wire_id(&transaction.id),
@@ -208,6 +218,12 @@ impl StationState {
                     "evse": {"id": connector, "connectorId": 1},
                     "meterValue": [meter_value],
                 });
+                if let Some(remote_start_id) = options.remote_start_id {
+                    payload["transactionInfo"]["remoteStartId"] = json!(remote_start_id);
+                }
+                if let Some(reservation_id) = options.reservation_id {
+                    payload["reservationId"] = json!(reservation_id);
+                }
                 mark_offline(&mut payload, offline);
                 Outgoing::new("TransactionEvent", payload)
             }
@@ -628,7 +644,9 @@ mod tests {
                     .unwrap(),
                 state.authorize("TAG-1"),
             ];
-            let (handle, started) = state.transaction_started(1, "TAG-1", false).unwrap();
+            let (handle, started) = state
+                .transaction_started(1, "TAG-1", false, StartOptions::default())
+                .unwrap();
             state.on_transaction_answer(
                 handle,
                 started.action,
@@ -679,7 +697,9 @@ mod tests {
     #[test]
     fn a_1_6_session_carries_the_register_and_the_csms_id() {
         let (mut state, clock) = station(OcppVersion::V16);
-        let (handle, started) = state.transaction_started(1, "TAG", false).unwrap();
+        let (handle, started) = state
+            .transaction_started(1, "TAG", false, StartOptions::default())
+            .unwrap();
         assert_eq!(
             started.payload,
             json!({"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": "2025-11-21T10:00:00.000Z"})
@@ -730,7 +750,9 @@ mod tests {
     #[test]
     fn a_1_6_stop_cannot_go_without_the_csms_id() {
         let (mut state, _) = station(OcppVersion::V16);
-        let (handle, _) = state.transaction_started(1, "TAG", true).unwrap();
+        let (handle, _) = state
+            .transaction_started(1, "TAG", true, StartOptions::default())
+            .unwrap();
         let stop = state
             .transaction_ended(handle, StopReason::Local, true)
             .unwrap();
@@ -743,7 +765,9 @@ mod tests {
     #[test]
     fn a_2_0_1_transaction_numbers_its_events_and_marks_offline_ones() {
         let (mut state, clock) = station(OcppVersion::V201);
-        let (handle, started) = state.transaction_started(2, "TAG", false).unwrap();
+        let (handle, started) = state
+            .transaction_started(2, "TAG", false, StartOptions::default())
+            .unwrap();
         clock.advance(1_000);
         let updated = state
             .transaction_updated(handle, true, "MeterValuePeriodic")
@@ -792,5 +816,26 @@ mod tests {
             ended.payload["meterValue"][0]["sampledValue"][0]["value"],
             json!(2)
         );
+    }
+
+    #[test]
+    fn a_remote_start_carries_its_id_and_a_reservation() {
+        let options = StartOptions {
+            remote_start_id: Some(7),
+            reservation_id: Some(3),
+        };
+        for version in [OcppVersion::V16, OcppVersion::V201] {
+            let (mut state, _clock) = station(version);
+            let (_, started) = state.transaction_started(1, "TAG", false, options).unwrap();
+            assert_valid(version, &started);
+            assert_eq!(started.payload["reservationId"], json!(3));
+            if version == OcppVersion::V201 {
+                assert_eq!(started.payload["triggerReason"], json!("RemoteStart"));
+                assert_eq!(
+                    started.payload["transactionInfo"]["remoteStartId"],
+                    json!(7)
+                );
+            }
+        }
     }
 }

@@ -219,6 +219,16 @@ impl FromStr for StopReason {
     }
 }
 
+/// What a transaction start carries besides the connector and the token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StartOptions {
+    /// 2.0.1: the `remoteStartId` of the RequestStartTransaction this start
+    /// answers (the TransactionEvent's `triggerReason` is then `RemoteStart`).
+    pub remote_start_id: Option<i64>,
+    /// The reservation the transaction uses (`reservationId`).
+    pub reservation_id: Option<i64>,
+}
+
 /// The station's own name for a transaction, valid from the moment it
 /// starts, before (and whether or not) the CSMS knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -335,6 +345,8 @@ pub struct StationState {
     pub(crate) reset_requested: Option<String>,
     /// The local authorization list's version.
     pub(crate) local_list_version: i64,
+    /// Reservations the station accepted: id and connector (`None`: any).
+    pub(crate) reservations: BTreeMap<i64, Option<u32>>,
     received: VecDeque<ReceivedCommand>,
     /// Woken whenever a CSMS command is recorded.
     pub(crate) received_notify: Arc<Notify>,
@@ -378,6 +390,7 @@ impl StationState {
             boot_status: None,
             reset_requested: None,
             local_list_version: 0,
+            reservations: BTreeMap::new(),
             received: VecDeque::new(),
             received_notify: Arc::new(Notify::new()),
         }
@@ -476,6 +489,11 @@ impl StationState {
         self.local_list_version
     }
 
+    /// The reservations the station holds: id and connector (`None`: any).
+    pub fn reservations(&self) -> &BTreeMap<i64, Option<u32>> {
+        &self.reservations
+    }
+
     /// The configuration: 1.6 keys or 2.0.1 component variables.
     pub fn settings(&self) -> &[Setting] {
         &self.settings
@@ -559,6 +577,9 @@ impl StationState {
         slot.power_w = power;
         slot.transaction = Some(handle);
         self.next_handle += 1;
+        // A transaction on a reserved connector uses its reservation.
+        self.reservations
+            .retain(|_, reserved| *reserved != Some(connector));
         self.transactions.insert(
             handle,
             Transaction {

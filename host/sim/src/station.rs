@@ -32,8 +32,8 @@ use crate::connection::{
 };
 use crate::messages::{BootOutcome, Outgoing, text};
 use crate::state::{
-    ConnectorStatus, ReceivedCommand, StateError, StationIdentity, StationState, StopReason,
-    Transaction, TransactionHandle,
+    ConnectorStatus, ReceivedCommand, StartOptions, StateError, StationIdentity, StationState,
+    StopReason, Transaction, TransactionHandle,
 };
 
 /// Everything a [`Station`] is made from.
@@ -389,10 +389,25 @@ impl Station {
         connector: u32,
         token: &str,
     ) -> Result<TransactionHandle, SimError> {
+        self.start_transaction_with(connector, token, StartOptions::default())
+            .await
+    }
+
+    /// [`start_transaction`](Self::start_transaction) with what else the
+    /// start carries: as a station does after accepting a 2.0.1
+    /// RequestStartTransaction (its `remoteStartId`, trigger `RemoteStart`)
+    /// or when it uses a reservation (`reservationId`). A 1.6 station
+    /// answers a RemoteStartTransaction with a plain StartTransaction.
+    pub async fn start_transaction_with(
+        &mut self,
+        connector: u32,
+        token: &str,
+        options: StartOptions,
+    ) -> Result<TransactionHandle, SimError> {
         let offline = !self.is_online();
         let (transaction, outgoing) = self
             .state()
-            .transaction_started(connector, token, offline)?;
+            .transaction_started(connector, token, offline, options)?;
         self.submit(transaction, outgoing).await?;
         Ok(transaction)
     }
