@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admission;
+mod api;
 mod bad_input;
 mod charging;
 mod cli;
@@ -13,6 +14,7 @@ mod commands;
 mod durability;
 mod harness;
 mod interop;
+mod loadgen;
 mod replay;
 
 
