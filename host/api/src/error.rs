@@ -190,6 +190,7 @@ impl From<OperationError> for ApiError {
                 }
             }
             OperationError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            OperationError::Rejected { code, message } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
             OperationError::Storage(error) => ApiError::internal(error),
             OperationError::Internal(error) => ApiError::internal(error),
         }
@@ -206,7 +207,8 @@ pub enum CommonErrors {
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// `invalid_request` (a field or parameter is invalid; the message names
-    /// it), `invalid_import`, `invalid_command`.
+    /// it), `invalid_import`, `invalid_command`, `invalid_plugin_package`,
+    /// `plugin_config_rejected`, `capabilities_not_granted`.
     #[response(status = 422)]
     Invalid(ErrorBody),
     /// `internal_error`: the server log has the details.
@@ -227,10 +229,16 @@ pub struct BadRequest(pub ErrorBody);
 /// `409`: the request conflicts with the current state (`station_exists`,
 /// `id_token_exists`, `station_offline`, `remote_start_rejected`,
 /// `reservation_refused`, `reservation_not_open`, `cancellation_refused`,
-/// `api_key_revoked`).
+/// `api_key_revoked`, `plugin_version_conflict`, `plugin_kind_mismatch`,
+/// `nothing_to_roll_back`, `transaction_not_ended`, `no_tariff`).
 #[derive(IntoResponses)]
 #[response(status = 409)]
 pub struct Conflict(pub ErrorBody);
+
+/// `503 plugins_unavailable`: the server runs without a plugin registry.
+#[derive(IntoResponses)]
+#[response(status = 503)]
+pub struct PluginsUnavailable(pub ErrorBody);
 
 /// What can go wrong between Gridlet and the station.
 #[derive(IntoResponses)]

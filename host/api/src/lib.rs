@@ -3,9 +3,11 @@
 //! system).
 //!
 //! [`router`] gives the axum routes under `/api/v1`, to merge into the
-//! server's router: stations, transactions, ID tokens, reservations, every
-//! command to a station, the live event stream (server-sent events), API
-//! keys, and the OpenAPI document at `/api/v1/openapi.json`, which is built
+//! server's router: stations, transactions (with their prices and
+//! repricing), ID tokens, reservations, every command to a station, the
+//! live event stream (server-sent events), API keys, plugins (install,
+//! upgrade, configure, enable, disable, roll back, uninstall), tariff
+//! assignments, and the OpenAPI document at `/api/v1/openapi.json`, which is built
 //! from the same handler annotations that register the routes
 //! (`utoipa-axum`), so the two cannot drift.
 //!
@@ -39,7 +41,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use axum::http::StatusCode;
 use domain::{Storage, Timestamp};
+use plugin_host::PluginRegistry;
 use server::Network;
 
 pub use crate::error::ApiError;
@@ -50,6 +54,10 @@ pub const PREFIX: &str = "/api/v1";
 /// How the API behaves.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
+    /// The plugin registry the plugin and tariff routes manage and
+    /// transactions are repriced with; without one those routes answer
+    /// `503 plugins_unavailable`.
+    pub plugins: Option<Arc<PluginRegistry>>,
     /// How long a remote start waits, after the station accepted, for the
     /// transaction to begin (a request may ask for less).
     pub remote_start_wait: Duration,
@@ -63,6 +71,7 @@ pub struct ApiOptions {
 impl Default for ApiOptions {
     fn default() -> Self {
         ApiOptions {
+            plugins: None,
             remote_start_wait: Duration::from_secs(60),
             allow_stations_without_password: false,
             events_keep_alive: Duration::from_secs(15),
@@ -104,6 +113,14 @@ impl ApiState {
         &self.options
     }
 
+    /// The plugin registry, or `503 plugins_unavailable` when the server
+    /// runs without one.
+    pub fn plugins(&self) -> Result<Arc<PluginRegistry>, ApiError> {
+        self.options.plugins.clone().ok_or_else(|| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugins_unavailable", "this server runs without plugins")
+        })
+    }
+
     /// The current time.
     pub fn now(&self) -> Timestamp {
         server::now()
@@ -139,7 +156,7 @@ impl Modify for SecurityScheme_ {
     info(
         title = "Gridlet API",
         description = "Operate a Gridlet charging network: stations, transactions, ID tokens, reservations, \
-commands to stations and live events. Every operation except this document needs an API key \
+commands to stations, live events, plugins and tariffs. Every operation except this document needs an API key \
 (`Authorization: Bearer gl_…`) with the scope the operation names. Errors are \
 `{\"error\": {\"code\", \"message\"}}` with a stable `code`. Lists are paged with `limit` and `cursor`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
@@ -154,6 +171,8 @@ commands to stations and live events. Every operation except this document needs
         (name = "reservations", description = "Connectors held for a token"),
         (name = "events", description = "The live event stream"),
         (name = "api-keys", description = "Keys for this API"),
+        (name = "plugins", description = "WebAssembly plugins: install, upgrade, configure, roll back"),
+        (name = "tariffs", description = "Which tariff plugin prices which station's transactions"),
         (name = "meta", description = "This document")
     )
 )]

@@ -20,9 +20,11 @@ use domain::event::{DeviceEvent, StationEvent, StationEventKind};
 use domain::station::OperationStatus;
 use domain::uptime::{Availability, ConnectionPeriod, ConnectorAvailability};
 use domain::{
-    ApiKeyRecord, BootInfo, ConfigurationKey, ConnectorStatus, IdToken, IdTokenRecord, MeterSample, ProtocolVersion,
-    Reservation, Timestamp, Transaction, TransactionEventRecord,
+    ApiKeyRecord, BootInfo, ConfigurationKey, ConnectorStatus, IdToken, IdTokenRecord, MeterSample, PriceLine, Pricing,
+    ProtocolVersion, Reservation, RunningCost, TariffAssignment, TariffScope, Timestamp, Transaction,
+    TransactionEventRecord,
 };
+use plugin_host::{Capabilities, PluginInfo, PluginStatus};
 
 /// A time as the API writes it.
 pub fn time(t: Timestamp) -> String {
@@ -136,6 +138,10 @@ pub struct StationSummary {
     pub booted_at: Option<String>,
     /// Each connector's current status.
     pub connectors: Vec<ConnectorView>,
+    /// The group (site) the operator put it in; a tariff assigned to the
+    /// group applies to it.
+    #[serde(default)]
+    pub group: Option<String>,
     /// When Gridlet first learnt of it.
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -337,6 +343,10 @@ pub struct StationDetail {
     pub registration: String,
     /// Whether it has a password (the password itself is never shown).
     pub password_set: bool,
+    /// The group (site) the operator put it in; a tariff assigned to the
+    /// group applies to it.
+    #[serde(default)]
+    pub group: Option<String>,
     /// The OCPP version of its latest connection.
     pub protocol: Option<String>,
     /// Whether it is connected now.
@@ -385,6 +395,9 @@ pub struct NewStation {
     /// `Accepted` (default), `Pending` or `Rejected`.
     #[serde(default)]
     pub registration: Option<String>,
+    /// The group (site) it belongs to, for tariffs assigned to a group.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// Changes to a station; fields left out stay as they are.
@@ -400,6 +413,10 @@ pub struct StationChange {
     /// Let Gridlet choose a new password; it is answered once.
     #[serde(default)]
     pub generate_password: bool,
+    /// Its group (site), for tariffs assigned to a group; `""` takes it out
+    /// of its group.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// A station as saved, with the password Gridlet chose, if it chose one.
@@ -724,6 +741,13 @@ pub struct TransactionView {
     /// When Gridlet last changed it.
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// What pricing it came to once it ended (or was priced again); `null`
+    /// while running or when no tariff applied.
+    #[serde(default)]
+    pub pricing: Option<PricingView>,
+    /// The latest estimate of its cost while it ran.
+    #[serde(default)]
+    pub running_cost: Option<RunningCostView>,
 }
 
 /// The name the API gives a protocol version.
@@ -757,8 +781,310 @@ impl From<&Transaction> for TransactionView {
             offline: tx.offline,
             created_at: time(tx.created_at),
             updated_at: time(tx.updated_at),
+            pricing: tx.pricing.as_ref().map(Into::into),
+            running_cost: tx.running_cost.as_ref().map(Into::into),
         }
     }
+}
+
+// ---------------------------------------------------------------- pricing
+
+/// What pricing a transaction came to: a price (`state` = `priced`) with
+/// who computed it, or why there is none (`unpriced`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PricingView {
+    /// `priced` or `unpriced`.
+    pub state: String,
+    /// The currency (ISO 4217), when priced.
+    pub currency: Option<String>,
+    /// The total as a decimal in major units, e.g. `"12.34"`, when priced.
+    pub total: Option<String>,
+    /// The total in minor units (cents), when priced.
+    pub total_minor: Option<i64>,
+    /// The lines, which add up to the total (empty when unpriced).
+    pub lines: Vec<PriceLineView>,
+    /// The tariff plugin version that computed the price, when priced.
+    pub priced_by: Option<PricedByView>,
+    /// Why it is unpriced, for the operator.
+    pub reason: Option<String>,
+    /// The tariff plugin that was asked, when unpriced.
+    pub plugin_id: Option<String>,
+    /// When it was priced (or found unpriceable), server time.
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+/// One line of a price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PriceLineView {
+    /// `energy`, `time`, `idle`, `flat`, `cap`, `discount` or `tax`.
+    pub kind: String,
+    /// Shown to the driver, e.g. "Energy at 0.35 EUR/kWh".
+    pub description: String,
+    /// The quantity as a decimal, e.g. `"12.345"` (kWh).
+    pub quantity: String,
+    /// `kWh`, `min`, `session`, or a currency for tax lines.
+    pub unit: String,
+    /// The amount as a decimal in major units (negative only for caps and discounts).
+    pub amount: String,
+    /// The amount in minor units.
+    pub amount_minor: i64,
+    /// For tax lines: the rate in basis points (2100 = 21 %).
+    pub tax_rate_bp: Option<u32>,
+}
+
+/// Which tariff plugin, at which version and content, computed a price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PricedByView {
+    /// The plugin's id.
+    pub plugin_id: String,
+    /// Its version (semver).
+    pub version: String,
+    /// The SHA-256 of its component, `sha256:<hex>` (as `GET /plugins/{id}` shows it).
+    pub hash: String,
+}
+
+impl PriceLineView {
+    fn of(line: &PriceLine, minor_digits: u32) -> Self {
+        PriceLineView {
+            kind: line.kind.clone(),
+            description: line.description.clone(),
+            quantity: domain::pricing::decimal(line.quantity_milli, 3),
+            unit: line.unit.clone(),
+            amount: domain::pricing::decimal(line.amount_minor, minor_digits),
+            amount_minor: line.amount_minor,
+            tax_rate_bp: line.tax_rate_bp,
+        }
+    }
+}
+
+impl From<&Pricing> for PricingView {
+    fn from(pricing: &Pricing) -> Self {
+        match pricing {
+            Pricing::Priced { price, by, at } => PricingView {
+                state: "priced".to_owned(),
+                currency: Some(price.currency.clone()),
+                total: Some(price.total_decimal()),
+                total_minor: Some(price.total_minor),
+                lines: price.lines.iter().map(|line| PriceLineView::of(line, price.minor_digits)).collect(),
+                priced_by: Some(PricedByView {
+                    plugin_id: by.plugin_id.clone(),
+                    version: by.version.clone(),
+                    hash: by.hash.clone(),
+                }),
+                reason: None,
+                plugin_id: None,
+                at: time(*at),
+            },
+            Pricing::Unpriced { reason, plugin_id, at } => PricingView {
+                state: "unpriced".to_owned(),
+                currency: None,
+                total: None,
+                total_minor: None,
+                lines: Vec::new(),
+                priced_by: None,
+                reason: Some(reason.clone()),
+                plugin_id: plugin_id.clone(),
+                at: time(*at),
+            },
+        }
+    }
+}
+
+/// The latest estimate of a running transaction's cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RunningCostView {
+    /// The currency (ISO 4217).
+    pub currency: String,
+    /// The cost so far as a decimal in major units.
+    pub total: String,
+    /// The cost so far in minor units.
+    pub total_minor: i64,
+    /// When it was estimated (server time).
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+impl From<&RunningCost> for RunningCostView {
+    fn from(cost: &RunningCost) -> Self {
+        RunningCostView {
+            currency: cost.currency.clone(),
+            total: cost.total_decimal(),
+            total_minor: cost.total_minor,
+            at: time(cost.at),
+        }
+    }
+}
+
+/// `POST /transactions/{number}/reprice`: the tariff to price with; leave
+/// both out for the one that applies to the station now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepriceRequest {
+    /// A tariff plugin's id.
+    #[serde(default)]
+    pub plugin_id: Option<String>,
+    /// The currency to bill in (ISO 4217, e.g. `EUR`); needed with `plugin_id`.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+// ---------------------------------------------------------------- plugins
+
+/// An installed plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PluginView {
+    /// Its id, e.g. `simple-tariff`.
+    pub id: String,
+    /// Its human-readable name.
+    pub name: String,
+    /// `tariff`, `payment`, `load-management` or `report`.
+    pub kind: String,
+    /// The active version (semver).
+    pub version: String,
+    /// The SHA-256 of the active version's component, `sha256:<hex>`; a
+    /// price records the same string in `priced_by.hash`.
+    pub hash: String,
+    /// The WIT version it implements.
+    pub wit: String,
+    /// Earlier versions, oldest first (a rollback goes to the last).
+    pub history: Vec<String>,
+    /// `enabled`, `disabled`, `needs-config` or `stopped`.
+    pub status: String,
+    /// Why it is `needs-config` or `stopped`.
+    pub status_reason: Option<String>,
+    /// Its configuration.
+    pub config: Value,
+    /// What the operator granted it.
+    pub granted: CapabilitiesView,
+    /// The limits every call runs under.
+    pub limits: PluginLimitsView,
+}
+
+/// What a plugin may use beyond computing; nothing unless granted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitiesView {
+    /// Hosts a payment plugin may send HTTPS requests to.
+    #[serde(default)]
+    pub http_hosts: Vec<String>,
+    /// Reading the wall clock (never for tariffs).
+    #[serde(default)]
+    pub clock: bool,
+    /// Reading random numbers (never for tariffs).
+    #[serde(default)]
+    pub random: bool,
+}
+
+/// The limits a plugin's every call runs under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PluginLimitsView {
+    /// Memory, in bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock deadline, in milliseconds.
+    pub timeout_ms: u64,
+    /// Fuel (instructions, roughly).
+    pub fuel: u64,
+}
+
+impl From<&Capabilities> for CapabilitiesView {
+    fn from(c: &Capabilities) -> Self {
+        CapabilitiesView { http_hosts: c.http_hosts.clone(), clock: c.clock, random: c.random }
+    }
+}
+
+impl From<&CapabilitiesView> for Capabilities {
+    fn from(c: &CapabilitiesView) -> Self {
+        Capabilities { http_hosts: c.http_hosts.clone(), clock: c.clock, random: c.random }
+    }
+}
+
+impl From<&PluginInfo> for PluginView {
+    fn from(info: &PluginInfo) -> Self {
+        let (status, status_reason) = match &info.status {
+            PluginStatus::Enabled => ("enabled", None),
+            PluginStatus::Disabled => ("disabled", None),
+            PluginStatus::NeedsConfig { reason } => ("needs-config", Some(reason.clone())),
+            PluginStatus::Stopped { reason } => ("stopped", Some(reason.clone())),
+        };
+        PluginView {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            kind: info.kind.to_string(),
+            version: info.version.to_string(),
+            hash: info.hash.to_string(),
+            wit: info.wit.to_string(),
+            history: info.history.iter().map(ToString::to_string).collect(),
+            status: status.to_owned(),
+            status_reason,
+            config: info.config.clone(),
+            granted: (&info.granted).into(),
+            limits: PluginLimitsView {
+                memory_bytes: info.memory_limit_bytes,
+                timeout_ms: info.timeout_ms,
+                fuel: info.fuel,
+            },
+        }
+    }
+}
+
+/// `POST /plugins`: a plugin package as `multipart/form-data`, e.g.
+/// `curl -F manifest=@gridlet-plugin.toml -F component=@my_tariff.wasm`.
+#[derive(Debug, Clone, ToSchema)]
+pub struct PluginUpload {
+    /// The package's `gridlet-plugin.toml`, as text.
+    pub manifest: String,
+    /// The component (`.wasm`), as bytes.
+    #[schema(value_type = String, format = Binary)]
+    pub component: Vec<u8>,
+    /// The capabilities granted, as JSON (a `CapabilitiesView`); none when left out.
+    #[schema(value_type = Option<CapabilitiesView>)]
+    pub grant: Option<String>,
+}
+
+// ---------------------------------------------------------------- tariffs
+
+/// A tariff assigned to the network (default), a group of stations or one
+/// station. Station beats group beats default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TariffAssignmentView {
+    /// `default`, `group` or `station`.
+    pub scope: String,
+    /// The group, for `group`.
+    pub group: Option<String>,
+    /// The station, for `station`.
+    pub station: Option<String>,
+    /// The tariff plugin's id.
+    pub plugin_id: String,
+    /// The currency transactions are billed in (ISO 4217).
+    pub currency: String,
+}
+
+impl From<&TariffAssignment> for TariffAssignmentView {
+    fn from(a: &TariffAssignment) -> Self {
+        let (scope, group, station) = match &a.scope {
+            TariffScope::Default => ("default", None, None),
+            TariffScope::Group(group) => ("group", Some(group.clone()), None),
+            TariffScope::Station(station) => ("station", None, Some(station.to_string())),
+        };
+        TariffAssignmentView {
+            scope: scope.to_owned(),
+            group,
+            station,
+            plugin_id: a.plugin_id.clone(),
+            currency: a.currency.clone(),
+        }
+    }
+}
+
+/// A tariff to assign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TariffInput {
+    /// An installed tariff plugin's id.
+    pub plugin_id: String,
+    /// The currency to bill in: three upper-case letters (ISO 4217), e.g. `EUR`.
+    pub currency: String,
 }
 
 /// One meter reading.

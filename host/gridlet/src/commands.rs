@@ -324,7 +324,7 @@ pub async fn station(config: &Config, api: Option<&str>, command: StationCommand
     match command {
         StationCommand::Add { id, password: args } => {
             let (password, generate_password) = password(&args)?;
-            let new = NewStation { id, password, generate_password, registration: None };
+            let new = NewStation { id, password, generate_password, registration: None, group: None };
             check_station_locally(&new)?;
             let backend = backend()?;
             let saved = backend.add_station(&new).await;
@@ -335,7 +335,8 @@ pub async fn station(config: &Config, api: Option<&str>, command: StationCommand
         }
         StationCommand::Approve { id, password: args } => {
             let (password, generate_password) = password(&args)?;
-            let change = StationChange { registration: Some("Accepted".to_owned()), password, generate_password };
+            let change =
+                StationChange { registration: Some("Accepted".to_owned()), password, generate_password, group: None };
             let saved = with(backend()?, |b| async move { b.change_station(&id, &change).await }).await?;
             print_generated(&saved);
             println!("station {} approved; it is accepted at its next boot", saved.station.id);
@@ -350,7 +351,7 @@ pub async fn station(config: &Config, api: Option<&str>, command: StationCommand
             if password.is_none() && !generate_password {
                 bail!("give the new password with --password-stdin, --password or --generate-password");
             }
-            let change = StationChange { registration: None, password, generate_password };
+            let change = StationChange { registration: None, password, generate_password, group: None };
             let saved = with(backend()?, |b| async move { b.change_station(&id, &change).await }).await?;
             print_generated(&saved);
             println!("password of station {} changed", saved.station.id);

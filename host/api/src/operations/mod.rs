@@ -5,14 +5,18 @@
 //! - [`stations`]: register, change and remove stations; their views and availability.
 //! - [`tokens`]: ID tokens, one at a time or imported in bulk (JSON or CSV).
 //! - [`keys`]: API keys.
-//! - [`transactions`]: transaction views.
+//! - [`transactions`]: transaction views and repricing.
+//! - [`plugins`]: the plugin registry's lifecycle and views.
+//! - [`tariffs`]: which tariff applies to which stations.
 //!
 //! Writes wait until they are durable. Errors are [`OperationError`]s,
 //! which say which field or row is wrong; the API turns them into
 //! [`crate::ApiError`]s and the CLI prints their message.
 
 pub mod keys;
+pub mod plugins;
 pub mod stations;
+pub mod tariffs;
 pub mod tokens;
 pub mod transactions;
 
@@ -31,6 +35,10 @@ pub enum Resource {
     Reservation,
     /// An API key.
     ApiKey,
+    /// An installed plugin.
+    Plugin,
+    /// A tariff assignment.
+    TariffAssignment,
 }
 
 impl Resource {
@@ -42,6 +50,8 @@ impl Resource {
             Resource::Transaction => "transaction",
             Resource::Reservation => "reservation",
             Resource::ApiKey => "api key",
+            Resource::Plugin => "plugin",
+            Resource::TariffAssignment => "tariff assignment",
         }
     }
 
@@ -53,6 +63,8 @@ impl Resource {
             Resource::Transaction => "transaction_not_found",
             Resource::Reservation => "reservation_not_found",
             Resource::ApiKey => "api_key_not_found",
+            Resource::Plugin => "plugin_not_found",
+            Resource::TariffAssignment => "tariff_assignment_not_found",
         }
     }
 
@@ -64,6 +76,8 @@ impl Resource {
             Resource::Transaction => "transaction_exists",
             Resource::Reservation => "reservation_exists",
             Resource::ApiKey => "api_key_exists",
+            Resource::Plugin => "plugin_exists",
+            Resource::TariffAssignment => "tariff_assignment_exists",
         }
     }
 }
@@ -115,6 +129,15 @@ pub enum OperationError {
         /// A stable code, e.g. `reservation_not_open`.
         code: &'static str,
         /// What conflicts.
+        message: String,
+    },
+    /// The request is well-formed but refused as a whole (an invalid
+    /// plugin package, a configuration the plugin rejects).
+    #[error("{message}")]
+    Rejected {
+        /// A stable code, e.g. `plugin_config_rejected`.
+        code: &'static str,
+        /// Why.
         message: String,
     },
     /// Storage failed.

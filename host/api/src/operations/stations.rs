@@ -26,6 +26,25 @@ pub fn registration(field: &str, text: &str) -> Result<Registration, OperationEr
         .ok_or_else(|| OperationError::invalid(field, format!("{text:?} is not one of Accepted, Pending, Rejected")))
 }
 
+/// The longest group name a station may have.
+pub const MAX_GROUP_LEN: usize = 100;
+
+/// A group (site) name given in `field`: trimmed, 1 to [`MAX_GROUP_LEN`]
+/// characters without control characters; empty means "no group".
+pub fn group(field: &str, text: &str) -> Result<Option<String>, OperationError> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > MAX_GROUP_LEN || name.chars().any(char::is_control) {
+        return Err(OperationError::invalid(
+            field,
+            format!("must be at most {MAX_GROUP_LEN} characters without control characters"),
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
 /// The station `id`, which must exist.
 pub fn existing(storage: &dyn Storage, id: &StationId) -> Result<Station, OperationError> {
     storage.station(id)?.ok_or_else(|| OperationError::not_found(Resource::Station, id))
@@ -73,6 +92,7 @@ pub async fn add_station(
         Some(text) => registration("registration", text)?,
         None => Registration::Accepted,
     };
+    let group = new.group.as_deref().map(|text| group("group", text)).transpose()?.flatten();
     let password = choose_password(new.password.as_deref(), new.generate_password).await?;
     if password.is_none() && !allow_without_password {
         return Err(OperationError::invalid(
@@ -89,6 +109,7 @@ pub async fn add_station(
     };
     let mut station = Station::registered(id, hash, now);
     station.registration = registration;
+    station.group = group;
     write(storage, Change::PutStation(station.clone()).into()).await?;
     Ok((station, shown))
 }
@@ -102,6 +123,7 @@ pub async fn change_station(
     allow_without_password: bool,
 ) -> Result<(Station, Option<String>), OperationError> {
     let registration = change.registration.as_deref().map(|text| registration("registration", text)).transpose()?;
+    let new_group = change.group.as_deref().map(|text| group("group", text)).transpose()?;
     let password = choose_password(change.password.as_deref(), change.generate_password).await?;
     let mut station = existing(storage, id)?;
     let mut shown = None;
@@ -117,6 +139,9 @@ pub async fn change_station(
             ));
         }
         station.registration = registration;
+    }
+    if let Some(new_group) = new_group {
+        station.group = new_group;
     }
     write(storage, Change::PutStation(station.clone()).into()).await?;
     Ok((station, shown))
@@ -150,6 +175,7 @@ pub fn summary(
         firmware_version: boot.and_then(|b| b.firmware_version.clone()),
         booted_at: station.booted_at.map(time),
         connectors: storage.connector_statuses(&station.id)?.iter().map(ConnectorView::from).collect(),
+        group: station.group.clone(),
         created_at: time(station.created_at),
     })
 }
@@ -182,6 +208,7 @@ pub fn detail(
         id: station.id.to_string(),
         registration: station.registration.as_str().to_owned(),
         password_set: station.password_hash.is_some(),
+        group: station.group.clone(),
         protocol: station.protocol.map(protocol),
         connected: connection.is_some(),
         connection: connection.map(Into::into),

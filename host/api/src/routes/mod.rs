@@ -8,11 +8,14 @@ pub mod commands;
 pub mod events;
 pub mod keys;
 pub mod meta;
+pub mod plugins;
 pub mod reservations;
 pub mod stations;
+pub mod tariffs;
 pub mod tokens;
 pub mod transactions;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,6 +53,7 @@ pub(crate) fn protected() -> OpenApiRouter<ApiState> {
         .routes(routes!(commands::raw))
         .routes(routes!(transactions::list))
         .routes(routes!(transactions::show))
+        .routes(routes!(transactions::reprice))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::show, tokens::put, tokens::delete))
         .routes(routes!(tokens::import))
@@ -59,6 +63,21 @@ pub(crate) fn protected() -> OpenApiRouter<ApiState> {
         .routes(routes!(events::stream))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::revoke))
+        // a plugin package is larger than the 2 MiB every other body may be
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(plugins::list, plugins::install))
+                .layer(DefaultBodyLimit::max(plugins::MAX_UPLOAD_BYTES)),
+        )
+        .routes(routes!(plugins::show, plugins::uninstall))
+        .routes(routes!(plugins::configure))
+        .routes(routes!(plugins::enable))
+        .routes(routes!(plugins::disable))
+        .routes(routes!(plugins::rollback))
+        .routes(routes!(tariffs::list))
+        .routes(routes!(tariffs::assign_default, tariffs::unassign_default))
+        .routes(routes!(tariffs::assign_group, tariffs::unassign_group))
+        .routes(routes!(tariffs::assign_station, tariffs::unassign_station))
 }
 
 /// The routes anyone may call.

@@ -1,4 +1,5 @@
-//! `/transactions`: filtered lists and the detail with meter readings.
+//! `/transactions`: filtered lists, the detail with meter readings, and
+//! pricing an ended transaction again.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,12 +7,12 @@ use axum::extract::State;
 use domain::{TransactionQuery, TransactionState};
 
 use crate::ApiState;
-use crate::auth::{Authorized, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, NotFound};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::auth::{Authorized, Operate, Read};
+use crate::error::{ApiError, BadRequest, CommonErrors, Conflict, NotFound, PluginsUnavailable};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::operations::{parse_optional_time, stations::station_id, transactions as ops};
 use crate::pagination::{self, page};
-use crate::wire::{Page, TransactionDetail, TransactionView, TransactionsQuery};
+use crate::wire::{Page, RepriceRequest, TransactionDetail, TransactionView, TransactionsQuery};
 
 /// Transactions, filtered by station, token, start time and state, oldest
 /// (or with `order=desc` newest) first.
@@ -72,4 +73,31 @@ pub async fn show(
     ApiPath(number): ApiPath<u64>,
 ) -> Result<Json<TransactionDetail>, ApiError> {
     Ok(Json(ops::detail(state.storage().as_ref(), number)?))
+}
+
+/// Prices an ended transaction again from its stored meter readings — with
+/// the tariff the body names, else the one that applies to its station now
+/// — and stores the outcome (a price, or why it is unpriced), replacing
+/// the earlier one. With the same plugin version and configuration the
+/// price is the same. Needs `operate`.
+#[utoipa::path(
+    post,
+    path = "/transactions/{number}/reprice", operation_id = "reprice_transaction",
+    tag = "transactions",
+    params(("number" = u64, Path, description = "Gridlet's number for the transaction")),
+    request_body(content = RepriceRequest, description = "Optional: the tariff to price with"),
+    responses(
+        (status = 200, body = TransactionView, description = "The transaction with its new pricing"),
+        BadRequest, NotFound, Conflict, PluginsUnavailable, CommonErrors
+    ),
+    security(("api_key" = ["operate"]))
+)]
+pub async fn reprice(
+    _: Authorized<Operate>,
+    State(state): State<ApiState>,
+    ApiPath(number): ApiPath<u64>,
+    ApiJson(request): ApiJson<RepriceRequest>,
+) -> Result<Json<TransactionView>, ApiError> {
+    let registry = state.plugins()?;
+    Ok(Json(ops::reprice(state.storage().as_ref(), registry, number, &request, state.now()).await?))
 }
