@@ -18,6 +18,8 @@
 //! | `auth.unknown_stations` (`pending`/`reject`) | `GRIDLET_AUTH_UNKNOWN_STATIONS` | `pending` |
 //! | `auth.allow_stations_without_password` | `GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD` | `false` |
 //! | `storage.flush_interval_ms` | `GRIDLET_STORAGE_FLUSH_INTERVAL_MS` | `2` |
+//! | `pricing.running_cost` | `GRIDLET_PRICING_RUNNING_COST` | `true` |
+//! | `pricing.running_cost_interval_secs` (0 = at every reading) | `GRIDLET_PRICING_RUNNING_COST_INTERVAL_SECS` | `60` |
 //! | `log.filter` | `GRIDLET_LOG` | `info` |
 //! | `log.format` (`text`/`json`) | `GRIDLET_LOG_FORMAT` | `text` |
 //!
@@ -51,6 +53,8 @@ pub struct Config {
     pub auth: AuthSection,
     /// Storage settings.
     pub storage: StorageSection,
+    /// Tariffs on transactions.
+    pub pricing: PricingSection,
     /// Logging.
     pub log: LogSection,
 }
@@ -96,6 +100,18 @@ pub struct StorageSection {
     pub flush_interval_ms: u64,
 }
 
+/// `[pricing]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PricingSection {
+    /// Whether running transactions get a running cost (stored and pushed
+    /// to the station).
+    pub running_cost: bool,
+    /// A running cost is estimated at most once per this many seconds per
+    /// transaction; 0: at every message with new readings.
+    pub running_cost_interval_secs: u32,
+}
+
 /// `[log]`
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,6 +130,7 @@ impl Default for Config {
             ocpp: OcppSection::default(),
             auth: AuthSection::default(),
             storage: StorageSection::default(),
+            pricing: PricingSection::default(),
             log: LogSection::default(),
         }
     }
@@ -143,6 +160,12 @@ impl Default for AuthSection {
 impl Default for StorageSection {
     fn default() -> Self {
         StorageSection { flush_interval_ms: 2 }
+    }
+}
+
+impl Default for PricingSection {
+    fn default() -> Self {
+        PricingSection { running_cost: true, running_cost_interval_secs: 60 }
     }
 }
 
@@ -213,6 +236,12 @@ impl Config {
         }
         if let Some(v) = env("GRIDLET_STORAGE_FLUSH_INTERVAL_MS") {
             self.storage.flush_interval_ms = parse("GRIDLET_STORAGE_FLUSH_INTERVAL_MS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_PRICING_RUNNING_COST") {
+            self.pricing.running_cost = parse("GRIDLET_PRICING_RUNNING_COST", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_PRICING_RUNNING_COST_INTERVAL_SECS") {
+            self.pricing.running_cost_interval_secs = parse("GRIDLET_PRICING_RUNNING_COST_INTERVAL_SECS", &v)?;
         }
         if let Some(v) = env("GRIDLET_LOG") {
             self.log.filter = v;
@@ -285,6 +314,8 @@ impl Config {
         config.settings.pending_retry_secs = self.ocpp.pending_retry_secs;
         config.settings.offline_grace_secs = self.ocpp.offline_grace_secs;
         config.settings.command_timeout_secs = self.ocpp.command_timeout_secs;
+        config.settings.running_cost = self.pricing.running_cost;
+        config.settings.running_cost_interval_secs = self.pricing.running_cost_interval_secs;
         Ok(config)
     }
 
@@ -337,6 +368,22 @@ mod tests {
         assert_eq!(config.ocpp.heartbeat_interval_secs, 30);
         assert_eq!(config.unknown_station_policy().unwrap(), UnknownStationPolicy::Reject);
         assert_eq!(config.ocpp.pending_retry_secs, 60);
+    }
+
+    #[test]
+    fn pricing_settings_reach_the_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gridlet.toml");
+        std::fs::write(&file, "[pricing]\nrunning_cost = false\nrunning_cost_interval_secs = 5\n").unwrap();
+        let config = Config::load(Some(&file), env(&[("GRIDLET_PRICING_RUNNING_COST_INTERVAL_SECS", "7")])).unwrap();
+        let settings = config.server_config().unwrap().settings;
+        assert!(!settings.running_cost);
+        assert_eq!(settings.running_cost_interval_secs, 7);
+        let defaults = Config::default().server_config().unwrap().settings;
+        assert!(defaults.running_cost);
+        assert_eq!(defaults.running_cost_interval_secs, 60);
+        let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_PRICING_RUNNING_COST", "maybe")])).unwrap_err());
+        assert!(error.contains("GRIDLET_PRICING_RUNNING_COST"), "{error}");
     }
 
     #[test]

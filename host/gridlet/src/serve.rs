@@ -1,6 +1,13 @@
-//! `gridlet serve`: opens the store, listens (OCPP, health and the REST
-//! API on one port), serves until Ctrl-C or SIGTERM, then closes every
-//! connection and flushes the store.
+//! `gridlet serve`: opens the store and the plugins (installing the
+//! default ones on first start), listens (OCPP, health and the REST API on
+//! one port), serves until Ctrl-C or SIGTERM, then closes every connection
+//! and flushes the store.
+//!
+//! Transactions are priced with the tariff plugins of `<data-dir>/plugins`.
+//! A plugin registry that cannot be opened does not stop the server: it
+//! runs without plugins (transactions a tariff applies to end unpriced, and
+//! the plugin routes answer `503 plugins_unavailable`), and says so in the
+//! log.
 
 use std::sync::Arc;
 
@@ -8,6 +15,7 @@ use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
 
 use domain::Storage;
+use plugin_host::PluginRegistry;
 use store::SledStore;
 
 use crate::config::Config;
@@ -30,11 +38,35 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     let storage: Arc<dyn Storage> = store.clone();
     let server = server::Server::new(storage, server_config);
-    let router = server.router().merge(api::router(server.network(), config.api_options()));
+    let mut api_options = config.api_options();
+    if let Some(registry) = open_plugins(&config) {
+        server.set_pricer(Arc::new(pricing::RegistryPricer::new(registry.clone())));
+        api_options.plugins = Some(registry);
+    }
+    let router = server.router().merge(api::router(server.network(), api_options));
     server.serve(listener, router, shutdown_signal()).await.context("server failed")?;
     store.close().context("could not flush the store on shutdown")?;
     tracing::info!("gridlet stopped");
     Ok(())
+}
+
+/// The plugin registry of the data directory, with the default plugins
+/// installed once; `None` (logged) if it cannot be opened.
+fn open_plugins(config: &Config) -> Option<Arc<PluginRegistry>> {
+    match pricing::open_plugins(&config.data_dir) {
+        Ok(plugins) => {
+            for (id, reason) in &plugins.default_failures {
+                tracing::error!(plugin = %id, %reason, "a default plugin could not be installed; it is tried again at the next start");
+            }
+            let installed = plugins.registry.list();
+            tracing::info!(plugins = installed.len(), "plugins loaded");
+            Some(plugins.registry)
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot open the plugins; serving without them (transactions end unpriced)");
+            None
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.
