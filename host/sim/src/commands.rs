@@ -11,8 +11,12 @@
 //! does, in each version's own shapes, and refuses the rest: an action the
 //! version does not define never reaches it (the connection answers
 //! `NotImplemented`), a defined one it does not simulate gets `NotSupported`.
-//! To change one answer, write a handler that handles that action and
-//! delegates the others to [`DefaultCommands`].
+//! It takes running costs, as a station with a display does: 2.0.1
+//! `CostUpdated` is answered `{}`, and 1.6 DataTransfers of the Open Charge
+//! Alliance's cost messages (vendor [`COST_VENDOR_ID`], `RunningCost` and
+//! `FinalCost`) `Accepted`; other vendors' DataTransfers get
+//! `UnknownVendorId`. To change one answer, write a handler that handles
+//! that action and delegates the others to [`DefaultCommands`].
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -60,6 +64,20 @@ impl CallHandler for StationCalls {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.record_command(action, payload);
         self.commands.on_command(&mut state, action, payload)
+    }
+}
+
+/// The vendor id of the Open Charge Alliance's 1.6 cost messages
+/// (DataTransfer `RunningCost` and `FinalCost`).
+pub const COST_VENDOR_ID: &str = "org.openchargealliance.costmsg";
+
+/// A 1.6 DataTransfer: the OCA cost messages are accepted, other vendors unknown.
+fn data_transfer_16(payload: &Value) -> Reply {
+    let cost_message = matches!(payload.get("messageId").and_then(Value::as_str), Some("RunningCost" | "FinalCost"));
+    if payload.get("vendorId").and_then(Value::as_str) == Some(COST_VENDOR_ID) && cost_message {
+        status("Accepted")
+    } else {
+        status("UnknownVendorId")
     }
 }
 
@@ -284,7 +302,7 @@ fn v16(station: &mut StationState, action: &str, payload: &Value) -> Reply {
             Reply::result(answer)
         }
         "ClearCache" => status("Accepted"),
-        "DataTransfer" => status("UnknownVendorId"),
+        "DataTransfer" => data_transfer_16(payload),
         "RemoteStartTransaction" => {
             let free = match int(payload, "connectorId") {
                 Some(id) => u32::try_from(id)
@@ -406,6 +424,7 @@ fn v201(station: &mut StationState, action: &str, payload: &Value) -> Reply {
         }
         "ClearCache" => status("Accepted"),
         "DataTransfer" => status("UnknownVendorId"),
+        "CostUpdated" => Reply::result(json!({})),
         "RequestStartTransaction" => {
             let free =
                 |slot: &crate::state::Connector| slot.operative && slot.transaction.is_none();
@@ -623,6 +642,13 @@ mod tests {
         reply
     }
 
+    #[test]
+    fn running_costs_are_taken() {
+        let mut state = station(OcppVersion::V201);
+        let reply = ask(&mut state, "CostUpdated", json!({"totalCost": 1.25, "transactionId": "tx-1"}));
+        assert_eq!(reply.outcome.as_ref().ok(), Some(&json!({})));
+    }
+
     fn answer_status(reply: &Reply) -> String {
         reply
             .outcome
@@ -685,6 +711,18 @@ mod tests {
                 "DataTransfer",
                 json!({"vendorId": "acme"}),
                 "UnknownVendorId",
+                vec![],
+            ),
+            (
+                "DataTransfer",
+                json!({"vendorId": COST_VENDOR_ID, "messageId": "RunningCost", "data": "{}"}),
+                "Accepted",
+                vec![],
+            ),
+            (
+                "DataTransfer",
+                json!({"vendorId": COST_VENDOR_ID, "messageId": "FinalCost", "data": "{}"}),
+                "Accepted",
                 vec![],
             ),
             (

@@ -47,7 +47,7 @@ pub mod state;
 pub mod station;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use commands::{CommandHandler, DefaultCommands};
+pub use commands::{COST_VENDOR_ID, CommandHandler, DefaultCommands};
 pub use connection::{
     CallFailure, CallHandler, CloseInfo, ConnectError, ConnectOptions, Connection, FollowUp,
     Refusal, Reply, WireEvent, WireTap,

@@ -274,9 +274,23 @@ impl CommandHandler for TakesCosts {
 }
 
 /// A well-behaved station without cost display: refuses CostUpdated
-/// (`NotSupported`) and unknown vendors' DataTransfers (`UnknownVendorId`).
+/// (`NotSupported`) and the cost DataTransfers (`UnknownVendorId`);
+/// everything else as [`DefaultCommands`] (which takes costs).
 pub fn refuses_costs() -> Arc<dyn CommandHandler> {
-    Arc::new(DefaultCommands)
+    Arc::new(RefusesCosts)
+}
+
+/// See [`refuses_costs`].
+struct RefusesCosts;
+
+impl CommandHandler for RefusesCosts {
+    fn on_command(&self, station: &mut StationState, action: &str, payload: &Value) -> Reply {
+        match action {
+            "CostUpdated" => Reply::error(ocpp::ErrorCode::NotSupported, "no cost display"),
+            "DataTransfer" => Reply::result(json!({"status": "UnknownVendorId"})),
+            _ => DefaultCommands.on_command(station, action, payload),
+        }
+    }
 }
 
 /// Both OCPP versions.
