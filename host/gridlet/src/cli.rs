@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands;
+use crate::{commands, plugins};
 use crate::config::Config;
 
 /// Gridlet: an OCPP 1.6J and 2.0.1 charging station management system.
@@ -49,6 +49,14 @@ pub enum Command {
     /// Inspect transactions (data directory, or a running server with --api).
     #[command(subcommand)]
     Transaction(TransactionCommand),
+    /// Manage plugins: install, upgrade, configure, enable, disable, roll
+    /// back, uninstall (data directory, or a running server with --api and an admin key).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Assign tariffs to the network, groups of stations or stations (data
+    /// directory, or a running server with --api and an admin key).
+    #[command(subcommand)]
+    Tariff(TariffCommand),
     /// Manage API keys (data directory, or a running server with --api and an admin key).
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -87,6 +95,9 @@ pub enum StationCommand {
         /// How the password is given.
         #[command(flatten)]
         password: PasswordArgs,
+        /// The group (site) it belongs to, for tariffs assigned to a group.
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
     },
     /// Approve a station that is pending (optionally setting its password).
     Approve {
@@ -95,6 +106,13 @@ pub enum StationCommand {
         /// How the password is given.
         #[command(flatten)]
         password: PasswordArgs,
+    },
+    /// Put a station in a group (a site), for tariffs assigned to the group.
+    SetGroup {
+        /// The station's identity.
+        id: String,
+        /// The group; leave it out to take the station out of its group.
+        group: Option<String>,
     },
     /// Reject a station: its boots are answered Rejected.
     Reject {
@@ -212,10 +230,114 @@ pub enum TransactionCommand {
         #[arg(long, default_value_t = 50)]
         last: usize,
     },
-    /// Show a transaction with its meter readings and events.
+    /// Show a transaction with its price, meter readings and events.
     Show {
         /// The transaction's number.
         number: u64,
+    },
+    /// Price an ended transaction again from its stored readings, with the
+    /// tariff that applies to its station now or the one named.
+    Reprice {
+        /// The transaction's number.
+        number: u64,
+        /// A tariff plugin to price with instead (needs --currency).
+        #[arg(long, value_name = "ID", requires = "currency")]
+        plugin: Option<String>,
+        /// The currency to bill in with --plugin, e.g. EUR.
+        #[arg(long, value_name = "CODE", requires = "plugin")]
+        currency: Option<String>,
+    },
+}
+
+/// `gridlet plugin …`
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List installed plugins.
+    List,
+    /// Show a plugin: version, hash, history, status, configuration, limits.
+    Show {
+        /// The plugin's id.
+        id: String,
+    },
+    /// Install a plugin package (a directory with gridlet-plugin.toml and
+    /// the component it names), or upgrade the installed plugin to its newer version.
+    Install {
+        /// The package directory.
+        dir: PathBuf,
+        /// Capabilities to grant, as JSON, e.g. '{"http_hosts": ["pay.example.com"]}'.
+        #[arg(long, value_name = "JSON")]
+        grant: Option<String>,
+    },
+    /// Set a plugin's configuration (checked by its schema and the plugin).
+    Configure {
+        /// The plugin's id.
+        id: String,
+        /// The configuration as JSON.
+        #[arg(long, value_name = "JSON", conflicts_with = "file", required_unless_present = "file")]
+        json: Option<String>,
+        /// A file holding the configuration as JSON (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Enable a plugin (also one the circuit breaker stopped).
+    Enable {
+        /// The plugin's id.
+        id: String,
+    },
+    /// Disable a plugin: transactions it would price end unpriced.
+    Disable {
+        /// The plugin's id.
+        id: String,
+    },
+    /// Go back to the version active before the last upgrade.
+    Rollback {
+        /// The plugin's id.
+        id: String,
+    },
+    /// Remove a plugin and its stored versions.
+    Uninstall {
+        /// The plugin's id.
+        id: String,
+    },
+}
+
+/// Where a tariff applies.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct TariffTarget {
+    /// The network's default.
+    #[arg(long)]
+    pub default: bool,
+    /// A group of stations (a site).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// One station.
+    #[arg(long, value_name = "STATION")]
+    pub station: Option<String>,
+}
+
+/// `gridlet tariff …`
+#[derive(Debug, Subcommand)]
+pub enum TariffCommand {
+    /// List tariff assignments.
+    List,
+    /// Assign a tariff plugin, billing in a currency; station beats group beats default.
+    Assign {
+        /// Where it applies.
+        #[command(flatten)]
+        target: TariffTarget,
+        /// The tariff plugin's id.
+        #[arg(long, value_name = "ID")]
+        plugin: String,
+        /// The currency to bill in (ISO 4217), e.g. EUR.
+        #[arg(long, value_name = "CODE")]
+        currency: String,
+    },
+    /// Remove a tariff assignment.
+    Unassign {
+        /// Where it applies.
+        #[command(flatten)]
+        target: TariffTarget,
     },
 }
 
@@ -257,6 +379,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => runtime.block_on(commands::token(&config, cli.api.as_deref(), command)),
         Command::Transaction(command) => runtime.block_on(commands::transaction(&config, cli.api.as_deref(), command)),
         Command::ApiKey(command) => runtime.block_on(commands::api_key(&config, cli.api.as_deref(), command)),
+        Command::Plugin(command) => runtime.block_on(plugins::plugin(&config, cli.api.as_deref(), command)),
+        Command::Tariff(command) => runtime.block_on(plugins::tariff(&config, cli.api.as_deref(), command)),
         Command::Send(args) => runtime.block_on(commands::send(cli.api.as_deref(), args)),
     }
 }

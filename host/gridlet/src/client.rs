@@ -29,6 +29,42 @@ pub enum Body<'a> {
     Json(&'a serde_json::Value),
     /// Text of a content type.
     Text(&'static str, String),
+    /// `multipart/form-data` parts (see [`multipart`]).
+    Multipart(Vec<Part>),
+}
+
+/// One part of a `multipart/form-data` body.
+pub struct Part {
+    /// The form field's name.
+    pub name: &'static str,
+    /// The part's file name, if it is a file.
+    pub file_name: Option<String>,
+    /// Its content type.
+    pub content_type: &'static str,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A `multipart/form-data` body of `parts` (RFC 7578) with a boundary that
+/// does not occur in them; returns the `Content-Type` and the body.
+pub fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
+    let mut boundary = String::from("gridlet-part-boundary");
+    while parts.iter().any(|part| part.bytes.windows(boundary.len()).any(|w| w == boundary.as_bytes())) {
+        boundary.push('x');
+    }
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"", part.name).as_bytes());
+        if let Some(file_name) = &part.file_name {
+            let file_name: String = file_name.chars().filter(|c| *c != '"' && !c.is_control()).collect();
+            body.extend_from_slice(format!("; filename=\"{file_name}\"").as_bytes());
+        }
+        body.extend_from_slice(format!("\r\nContent-Type: {}\r\n\r\n", part.content_type).as_bytes());
+        body.extend_from_slice(&part.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 impl ApiClient {
@@ -59,6 +95,10 @@ impl ApiClient {
             Body::None => request,
             Body::Json(value) => request.json(value),
             Body::Text(content_type, text) => request.header(reqwest::header::CONTENT_TYPE, content_type).body(text),
+            Body::Multipart(parts) => {
+                let (content_type, bytes) = multipart(&parts);
+                request.header(reqwest::header::CONTENT_TYPE, content_type).body(bytes)
+            }
         };
         let response = request.send().await.with_context(|| format!("cannot reach the API at {}", self.base))?;
         let status = response.status();

@@ -11,7 +11,7 @@
 //! API mode has them.
 
 use std::io::{BufRead, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -20,7 +20,7 @@ use reqwest::Method;
 use api::operations::{self, OperationError, keys as key_ops, stations as station_ops, tokens as token_ops};
 use api::wire::{
     ApiKeyCreated, ApiKeyView, ConnectorView, IdTokenFields, IdTokenInput, IdTokenRecordView, ImportResult,
-    LogEntryView, LogEvent, NewApiKey, NewStation, StationChange, StationDetail, StationSaved, StationSummary,
+    LogEntryView, LogEvent, NewApiKey, NewStation, RepriceRequest, StationChange, StationDetail, StationSaved, StationSummary,
     TransactionDetail, TransactionView,
 };
 use domain::{StationId, Storage, Timestamp, TransactionQuery};
@@ -38,6 +38,8 @@ pub enum Backend {
         store: Arc<SledStore>,
         /// `auth.allow_stations_without_password`.
         allow_without_password: bool,
+        /// The data directory (its `plugins/` is opened when a command needs it).
+        data_dir: PathBuf,
     },
     /// A running server's API.
     Remote(ApiClient),
@@ -72,6 +74,7 @@ impl Backend {
             None => Ok(Backend::Local {
                 store: open_store(config)?,
                 allow_without_password: config.auth.allow_stations_without_password,
+                data_dir: config.data_dir.clone(),
             }),
         }
     }
@@ -86,7 +89,7 @@ impl Backend {
 
     async fn add_station(&self, new: &NewStation) -> anyhow::Result<StationSaved> {
         match self {
-            Backend::Local { store, allow_without_password } => {
+            Backend::Local { store, allow_without_password, .. } => {
                 let (station, generated_password) =
                     station_ops::add_station(store.as_ref(), new, *allow_without_password, now()).await?;
                 Ok(StationSaved { station: station_ops::detail(store.as_ref(), &station, None)?, generated_password })
@@ -97,7 +100,7 @@ impl Backend {
 
     async fn change_station(&self, id: &str, change: &StationChange) -> anyhow::Result<StationSaved> {
         match self {
-            Backend::Local { store, allow_without_password } => {
+            Backend::Local { store, allow_without_password, .. } => {
                 let id = station_ops::station_id("id", id)?;
                 let (station, generated_password) =
                     station_ops::change_station(store.as_ref(), &id, change, *allow_without_password).await?;
@@ -322,9 +325,9 @@ pub async fn station(config: &Config, api: Option<&str>, command: StationCommand
     // Check what can be checked before touching the data directory.
     let backend = || Backend::open(config, api);
     match command {
-        StationCommand::Add { id, password: args } => {
+        StationCommand::Add { id, password: args, group } => {
             let (password, generate_password) = password(&args)?;
-            let new = NewStation { id, password, generate_password, registration: None, group: None };
+            let new = NewStation { id, password, generate_password, registration: None, group };
             check_station_locally(&new)?;
             let backend = backend()?;
             let saved = backend.add_station(&new).await;
@@ -340,6 +343,14 @@ pub async fn station(config: &Config, api: Option<&str>, command: StationCommand
             let saved = with(backend()?, |b| async move { b.change_station(&id, &change).await }).await?;
             print_generated(&saved);
             println!("station {} approved; it is accepted at its next boot", saved.station.id);
+        }
+        StationCommand::SetGroup { id, group } => {
+            let change = StationChange { group: Some(group.unwrap_or_default()), ..StationChange::default() };
+            let saved = with(backend()?, |b| async move { b.change_station(&id, &change).await }).await?;
+            match &saved.station.group {
+                Some(group) => println!("station {} is in group {group}", saved.station.id),
+                None => println!("station {} is in no group", saved.station.id),
+            }
         }
         StationCommand::Reject { id } => {
             let change = StationChange { registration: Some("Rejected".to_owned()), ..StationChange::default() };
@@ -388,7 +399,7 @@ fn check_station_locally(new: &NewStation) -> Result<(), OperationError> {
 }
 
 /// Runs `work` on `backend`, then closes it (also when `work` failed).
-async fn with<T, F, Fut>(backend: Backend, work: F) -> anyhow::Result<T>
+pub(crate) async fn with<T, F, Fut>(backend: Backend, work: F) -> anyhow::Result<T>
 where
     F: FnOnce(Arc<Backend>) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<T>>,
@@ -402,7 +413,7 @@ where
     result
 }
 
-fn or_dash(text: Option<&str>) -> &str {
+pub(crate) fn or_dash(text: Option<&str>) -> &str {
     text.unwrap_or("-")
 }
 
@@ -456,6 +467,7 @@ fn print_station(station: &StationDetail, statuses: &[ConnectorView], log: &[Log
     println!("created        {}", station.created_at);
     println!("connected      {}", station.connection.as_ref().map_or("no".to_owned(), |c| format!("since {}", c.connected_at)));
     println!("last seen      {}", station.last_seen.as_deref().unwrap_or("never"));
+    println!("group          {}", or_dash(station.group.as_deref()));
     if let Some(boot) = &station.boot {
         println!("ocpp           {}", or_dash(station.protocol.as_deref()));
         println!("vendor/model   {} {}", boot.vendor, boot.model);
@@ -552,7 +564,7 @@ pub async fn token(config: &Config, api: Option<&str>, command: TokenCommand) ->
     Ok(())
 }
 
-fn read_input(file: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {
     if file == Path::new("-") {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
@@ -589,6 +601,12 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
                 );
             }
         }
+        TransactionCommand::Reprice { number, plugin, currency } => {
+            let request = RepriceRequest { plugin_id: plugin, currency };
+            let tx = with(Backend::open(config, api)?, |b| async move { b.reprice(number, &request).await }).await?;
+            println!("transaction {} priced again", tx.number);
+            crate::plugins::print_pricing(&tx);
+        }
         TransactionCommand::Show { number } => {
             let detail = with(Backend::open(config, api)?, |b| async move { b.transaction(number).await }).await?;
             let tx = &detail.transaction;
@@ -610,6 +628,7 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
                 println!("stopped by     {}", by.value);
             }
             println!("offline events {}", if tx.offline { "yes" } else { "no" });
+            crate::plugins::print_pricing(tx);
             if !detail.events.is_empty() {
                 println!("\nevents:");
                 for event in &detail.events {
