@@ -380,6 +380,12 @@ impl ApiClient {
         ApiClient::answer(request).await
     }
 
+    /// `method path` with a raw binary body of `content_type`.
+    pub async fn raw_bytes(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let request = self.builder(method, path).header(reqwest::header::CONTENT_TYPE, content_type).body(body);
+        ApiClient::answer(request).await
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> Answer {
         self.request("GET", path, None).await

@@ -20,6 +20,8 @@ fn concrete(path: &str) -> String {
         .replace("{id}", "NO-SUCH-1")
         .replace("{number}", "999999")
         .replace("{token}", "NO-SUCH-TOKEN")
+        .replace("{group}", "NO-SUCH-GROUP")
+        .replace("{station}", "NO-SUCH-1")
 }
 
 /// `method path` as `client` (an event stream answers with its status alone).

@@ -1,13 +1,15 @@
 //! The REST API end to end, against a real server with simulated stations
 //! of both versions: every route's keys and scopes (table-driven over the
 //! OpenAPI document), the document itself, every command, the resources,
-//! the event stream and uptime, and the CLI through the API.
+//! the event stream and uptime, the CLI through the API, and plugins and
+//! tariffs on a real `gridlet serve`.
 
 mod auth;
 mod cli;
 mod commands;
 mod events;
 mod openapi;
+mod plugins;
 mod resources;
 
 use std::time::Duration;
