@@ -9,6 +9,7 @@
 //! the plugin routes answer `503 plugins_unavailable`), and says so in the
 //! log.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -39,7 +40,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let storage: Arc<dyn Storage> = store.clone();
     let server = server::Server::new(storage, server_config);
     let mut api_options = config.api_options();
-    if let Some(registry) = open_plugins(&config) {
+    // loading may compile components (hundreds of milliseconds each): off the async workers
+    let data_dir = config.data_dir.clone();
+    let registry = tokio::task::spawn_blocking(move || open_plugins(&data_dir)).await.unwrap_or_else(|error| {
+        tracing::error!(%error, "opening the plugins did not finish; serving without them");
+        None
+    });
+    if let Some(registry) = registry {
         server.set_pricer(Arc::new(pricing::RegistryPricer::new(registry.clone())));
         api_options.plugins = Some(registry);
     }
@@ -52,8 +59,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 /// The plugin registry of the data directory, with the default plugins
 /// installed once; `None` (logged) if it cannot be opened.
-fn open_plugins(config: &Config) -> Option<Arc<PluginRegistry>> {
-    match pricing::open_plugins(&config.data_dir) {
+fn open_plugins(data_dir: &Path) -> Option<Arc<PluginRegistry>> {
+    match pricing::open_plugins(data_dir) {
         Ok(plugins) => {
             for (id, reason) in &plugins.default_failures {
                 tracing::error!(plugin = %id, %reason, "a default plugin could not be installed; it is tried again at the next start");
