@@ -584,12 +584,12 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
         TransactionCommand::List { last } => {
             let all = with(Backend::open(config, api)?, |b| async move { b.transactions(last).await }).await?;
             println!(
-                "{:>8} {:<20} {:<6} {:<20} {:<7} {:<24} {:>9} {:<14}",
+                "{:>8} {:<20} {:<6} {:<20} {:<7} {:<24} {:>9} {:<14} PRICE",
                 "NUMBER", "STATION", "EVSE", "TOKEN", "STATE", "STARTED", "KWH", "STOP REASON"
             );
             for tx in &all {
                 println!(
-                    "{:>8} {:<20} {:<6} {:<20} {:<7} {:<24} {:>9} {:<14}",
+                    "{:>8} {:<20} {:<6} {:<20} {:<7} {:<24} {:>9} {:<14} {}",
                     tx.number,
                     tx.station,
                     format!("{}/{}", tx.evse, tx.connector),
@@ -597,7 +597,8 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
                     tx.state,
                     tx.started_at.as_deref().unwrap_or_default(),
                     kwh(tx.energy_wh),
-                    or_dash(tx.stop_reason.as_deref())
+                    or_dash(tx.stop_reason.as_deref()),
+                    crate::plugins::price_summary(tx)
                 );
             }
         }

@@ -226,6 +226,16 @@ fn print_plugin(p: &PluginView) {
     println!("config\n{config}");
 }
 
+/// A transaction's price in a few characters: `12.34 EUR`, `unpriced`,
+/// or `-` (not priced: running, or no tariff applied).
+pub(crate) fn price_summary(tx: &TransactionView) -> String {
+    match &tx.pricing {
+        Some(PricingView { total: Some(total), currency: Some(currency), .. }) => format!("{total} {currency}"),
+        Some(_) => "unpriced".to_owned(),
+        None => "-".to_owned(),
+    }
+}
+
 /// Prints a transaction's pricing and running cost, if it has them.
 pub(crate) fn print_pricing(tx: &TransactionView) {
     if let Some(cost) = &tx.running_cost {

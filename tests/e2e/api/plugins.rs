@@ -336,6 +336,9 @@ async fn the_cli_manages_plugins_and_tariffs_on_the_data_directory_and_through_t
     let number = tx["number"].as_u64().unwrap().to_string();
     let (ok, out, err) = gridlet_cli_env(data, &["transaction", "show", &number], None, &env).await;
     assert!(ok && out.contains("priced by      simple-tariff 0.3.0 sha256:") && out.contains("energy"), "{out}{err}");
+    let (ok, out, err) = gridlet_cli_env(data, &["transaction", "list"], None, &env).await;
+    let total = tx["pricing"]["total"].as_str().unwrap();
+    assert!(ok && out.contains(&format!("{total} EUR")), "the list shows the price: {out}{err}");
     let (ok, out, err) = gridlet_cli_env(data, &["transaction", "reprice", &number], None, &env).await;
     assert!(ok && out.contains("priced again") && out.contains("EUR"), "{out}{err}");
     drop(charger);
