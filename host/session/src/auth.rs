@@ -8,13 +8,21 @@
 //! password, next to the PHC string it was checked against) so a station that
 //! reconnects with the same password is admitted without hashing again. The
 //! memory is per process: nothing of it is written anywhere.
+//!
+//! Each verification permit owns one Argon2 working memory (19 MiB), reused
+//! from one verification to the next. Allocating it afresh every time made a
+//! reconnect storm of stations never verified before grow the process by
+//! about 1 GiB: glibc raises its mmap threshold after the first such block
+//! is freed, so later ones come from the heap, which fragments and keeps
+//! them. With the pool, hashing holds `parallelism` × 19 MiB, whatever the
+//! storm.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -81,10 +89,38 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
 /// Whether `password` matches the PHC string `phc`. A malformed PHC string
 /// never matches.
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+    verify_password_in(phc, password, &mut Vec::new())
+}
+
+/// [`verify_password`] with a working memory to reuse: `memory` grows to the
+/// hash's size if it is smaller and is left as it is for the next call.
+/// The hash's own parameters (algorithm, version, memory, passes) are used,
+/// so a hash made with other settings than today's still verifies.
+fn verify_password_in(phc: &str, password: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else { return false };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
     }
+    let mut computed = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut computed,
+        &mut memory[..blocks],
+    );
+    // `Output`'s equality is constant-time.
+    hashed.is_ok() && Output::new(&computed).is_ok_and(|computed| computed == expected)
 }
 
 /// Verifies station passwords with bounded parallelism and a memory of
@@ -93,6 +129,9 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
 pub struct PasswordChecker {
     /// Caps concurrent Argon2 runs: each costs 19 MiB and a core for milliseconds.
     permits: Arc<Semaphore>,
+    /// Argon2 working memories, one per permit, kept between verifications
+    /// (see the module docs).
+    memories: Arc<Mutex<Vec<Vec<Block>>>>,
     /// The last successful verification per station.
     verified: Arc<Mutex<HashMap<StationId, Verified>>>,
 }
@@ -110,6 +149,7 @@ impl PasswordChecker {
     pub fn new(parallelism: usize) -> Self {
         PasswordChecker {
             permits: Arc::new(Semaphore::new(parallelism.max(1))),
+            memories: Arc::new(Mutex::new(Vec::new())),
             verified: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -124,9 +164,18 @@ impl PasswordChecker {
             return false;
         };
         let (phc_owned, password_owned) = (phc.to_owned(), password.to_owned());
-        let matches = tokio::task::spawn_blocking(move || verify_password(&phc_owned, &password_owned))
-            .await
-            .unwrap_or(false);
+        let memories = self.memories.clone();
+        let matches = tokio::task::spawn_blocking(move || {
+            // Holding a permit, there is a memory for us or room to make one.
+            let mut memory = memories.lock().ok().and_then(|mut free| free.pop()).unwrap_or_default();
+            let matches = verify_password_in(&phc_owned, &password_owned, &mut memory);
+            if let Ok(mut free) = memories.lock() {
+                free.push(memory);
+            }
+            matches
+        })
+        .await
+        .unwrap_or(false);
         if matches && let Ok(mut verified) = self.verified.lock() {
             verified.insert(station.clone(), Verified { phc: phc.to_owned(), digest });
         }
@@ -167,6 +216,60 @@ mod tests {
         assert!(!verify_password("not a phc string", "0123456789abcdef"));
         // a fresh salt every time
         assert_ne!(phc, hash_password("0123456789abcdef").unwrap());
+    }
+
+    #[test]
+    fn a_reused_memory_verifies_hashes_of_any_parameters() {
+        use argon2::password_hash::PasswordVerifier;
+        // A hash made with other settings (8 MiB, 3 passes, Argon2i), as an
+        // older Gridlet or another tool might have stored.
+        let other = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(8 * 1024, 3, 1, None).unwrap());
+        let salt = SaltString::generate(&mut OsRng);
+        let old_phc = other.hash_password(b"0123456789abcdef", &salt).unwrap().to_string();
+        let new_phc = hash_password("fedcba9876543210").unwrap();
+        let mut memory = Vec::new();
+        for _ in 0..2 {
+            for (phc, right) in [(&old_phc, "0123456789abcdef"), (&new_phc, "fedcba9876543210")] {
+                assert!(verify_password_in(phc, right, &mut memory));
+                assert!(!verify_password_in(phc, "wrong-password-123", &mut memory));
+                // the argon2 crate's own verifier agrees
+                let parsed = PasswordHash::new(phc).unwrap();
+                assert!(argon2().verify_password(right.as_bytes(), &parsed).is_ok());
+            }
+        }
+        // the memory grew to the largest hash's size and no further
+        assert_eq!(memory.len(), argon2().params().block_count());
+        // a PHC string whose hash was cut short never matches
+        let cut = &new_phc[..new_phc.len() - 4];
+        assert!(!verify_password_in(cut, "fedcba9876543210", &mut memory));
+    }
+
+    #[tokio::test]
+    async fn the_checker_keeps_one_memory_per_permit() {
+        let checker = PasswordChecker::new(2);
+        let phc = hash_password("0123456789abcdef").unwrap();
+        let checks = (0..6).map(|i| {
+            let checker = checker.clone();
+            let phc = phc.clone();
+            async move {
+                let station = StationId::parse(&format!("CP{i}")).unwrap();
+                checker.check(&station, &phc, "0123456789abcdef").await
+            }
+        });
+        assert!(futures_all(checks).await.into_iter().all(|ok| ok));
+        let kept = checker.memories.lock().unwrap().len();
+        assert!((1..=2).contains(&kept), "{kept} memories kept for 2 permits");
+    }
+
+    async fn futures_all<F: std::future::Future<Output = bool> + Send + 'static>(
+        futures: impl Iterator<Item = F>,
+    ) -> Vec<bool> {
+        let handles: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut results = Vec::new();
+        for handle in handles {
+            results.push(handle.await.unwrap());
+        }
+        results
     }
 
     #[tokio::test]
