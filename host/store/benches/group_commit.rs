@@ -137,12 +137,23 @@ fn cpu_seconds() -> f64 {
         .map_or("", |(_, rest)| rest)
         .split_whitespace()
         .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15, counted from 1 with the pid
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn run(writers: usize, workload: Workload, durably: bool, duration: Duration, options: &StoreOptions) {
+fn run(
+    writers: usize,
+    workload: Workload,
+    durably: bool,
+    duration: Duration,
+    options: &StoreOptions,
+) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path(), options.clone()).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -156,7 +167,15 @@ fn run(writers: usize, workload: Workload, durably: bool, duration: Duration, op
     let began = Instant::now();
     let mut latencies: Vec<u32> = runtime.block_on(async {
         let tasks: Vec<_> = (0..writers)
-            .map(|index| tokio::spawn(station(store.clone(), index, workload, durably, stop.clone())))
+            .map(|index| {
+                tokio::spawn(station(
+                    store.clone(),
+                    index,
+                    workload,
+                    durably,
+                    stop.clone(),
+                ))
+            })
             .collect();
         tokio::time::sleep(duration).await;
         stop.store(true, Ordering::Relaxed);
@@ -179,7 +198,11 @@ fn run(writers: usize, workload: Workload, durably: bool, duration: Duration, op
     println!(
         "{:<22} {:<13} {writers:>5} writers: {:>8.0} writes/s, {:>6.0} flushes/s, {:>6.1} writes/flush, latency p50 {:>6} us, p99 {:>6} us, {:>5.1} us CPU/write",
         workload.name(),
-        if durably { "apply_durably" } else { "apply+durable" },
+        if durably {
+            "apply_durably"
+        } else {
+            "apply+durable"
+        },
         writes as f64 / elapsed,
         flushes as f64 / elapsed,
         writes as f64 / flushes.max(1) as f64,

@@ -355,9 +355,9 @@ impl WriterThread {
             .take();
         let Some(handle) = handle else { return Ok(()) };
         self.thread.unpark();
-        handle.join().map_err(|_| {
-            StorageError::Backend("the store's writer thread panicked".to_owned())
-        })
+        handle
+            .join()
+            .map_err(|_| StorageError::Backend("the store's writer thread panicked".to_owned()))
     }
 }
 
@@ -710,7 +710,10 @@ mod tests {
         writer.write_queued(&db, add, applied).unwrap();
         let outcomes: Vec<_> = written.into_iter().map(block_on).collect();
         assert_eq!(outcomes[0], Ok(WriteTicket(1)));
-        assert_eq!(outcomes[1], Err(StorageError::Backend("two fails".to_owned())));
+        assert_eq!(
+            outcomes[1],
+            Err(StorageError::Backend("two fails".to_owned()))
+        );
         assert_eq!(outcomes[2], Ok(WriteTicket(2)));
         assert_eq!(db.get([1]).unwrap().as_deref(), Some(&[1][..]));
         assert_eq!(db.get([2]).unwrap(), None);
@@ -747,15 +750,26 @@ mod tests {
         let guard = writer.lock(&db).unwrap();
         let mut group = WriteSet::locked(&db, &guard);
         group.put(b"a".to_vec(), b"2".to_vec());
-        assert!(!group.add_if_unchanged(early).unwrap(), "`a` changed in the group");
+        assert!(
+            !group.add_if_unchanged(early).unwrap(),
+            "`a` changed in the group"
+        );
 
         let mut early = WriteSet::unlocked(&db);
         let _ = early.get(b"a").unwrap();
-        assert!(WriteSet::locked(&db, &guard).add_if_unchanged(early.finish()).unwrap());
+        assert!(
+            WriteSet::locked(&db, &guard)
+                .add_if_unchanged(early.finish())
+                .unwrap()
+        );
 
         let mut scanned = WriteSet::unlocked(&db);
         scanned.keys_with_prefix(b"a").unwrap();
-        assert!(!WriteSet::locked(&db, &guard).add_if_unchanged(scanned.finish()).unwrap());
+        assert!(
+            !WriteSet::locked(&db, &guard)
+                .add_if_unchanged(scanned.finish())
+                .unwrap()
+        );
     }
 
     #[test]
