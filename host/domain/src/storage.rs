@@ -302,4 +302,15 @@ pub trait Storage: Send + Sync + 'static {
     fn apply(&self, changes: ChangeSet) -> Result<WriteTicket, StorageError>;
     /// Resolves once everything applied up to `ticket` is durable.
     fn durable(&self, ticket: WriteTicket) -> DurableFuture;
+    /// Applies `changes` and resolves once they are durable: what
+    /// [`Storage::apply`] then [`Storage::durable`] do, except that the
+    /// changes need only be visible to reads once the future resolves, so a
+    /// store may write them later, together with others, without holding up
+    /// the caller's thread. On disk a change set is all or nothing.
+    fn apply_durably(&self, changes: ChangeSet) -> DurableFuture {
+        match self.apply(changes) {
+            Ok(ticket) => self.durable(ticket),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
+    }
 }

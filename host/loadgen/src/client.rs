@@ -11,8 +11,18 @@
 //! kind), and [`Verify`] decides how many answers are also fully decoded
 //! with `ocpp::decode_frame` and checked against the official response
 //! schema with `ocpp::validate`.
+//!
+//! A CALL the server sends on its own (CSMS-initiated) is answered, whatever
+//! the station is waiting for, and is neither an error nor taken for the
+//! answer awaited: 2.0.1 `CostUpdated` with `{}`, `DataTransfer` with
+//! `{"status":"Accepted"}` (the running and final costs of 1.6's
+//! `org.openchargealliance.costmsg`), anything else with a CALLERROR
+//! `NotImplemented`. Each one answered is counted (see
+//! [`Connection::count_server_calls_in`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
@@ -187,6 +197,8 @@ pub struct Connection {
     last_id: u64,
     /// Answers received, for [`Verify::Sample`].
     answered: u64,
+    /// Counts the server's CALLs this connection answered, if set.
+    server_calls: Option<Arc<AtomicU64>>,
 }
 
 impl Connection {
@@ -233,7 +245,20 @@ impl Connection {
             Ok(Err(error)) => return Err(ClientError::Handshake(error.to_string())),
             Ok(Ok(pair)) => pair,
         };
-        Ok(Connection { ws, version, config_timeout: config.timeout, verify: config.verify, last_id: 0, answered: 0 })
+        Ok(Connection {
+            ws,
+            version,
+            config_timeout: config.timeout,
+            verify: config.verify,
+            last_id: 0,
+            answered: 0,
+            server_calls: None,
+        })
+    }
+
+    /// Counts every CALL from the server this connection answers in `counter`.
+    pub fn count_server_calls_in(&mut self, counter: Arc<AtomicU64>) {
+        self.server_calls = Some(counter);
     }
 
     /// The negotiated version.
@@ -300,7 +325,7 @@ impl Connection {
                         _ => ClientError::WrongAnswer { action, reason: format!("malformed CALLERROR: {}", text.as_str()) },
                     });
                 }
-                Reply::Call => self.refuse_call(text.as_str()).await?,
+                Reply::Call => self.answer_call(text.as_str()).await?,
                 _ => {
                     return Err(ClientError::WrongAnswer {
                         action,
@@ -312,7 +337,7 @@ impl Connection {
     }
 
     /// Stays connected until `until` resolves, answering pings (tungstenite
-    /// does that while reading) and refusing any CALL from the server.
+    /// does that while reading) and any CALL from the server.
     /// Anything else the server sends unasked is a wrong answer.
     pub async fn wait_for<F: std::future::Future>(&mut self, until: F) -> Result<F::Output, ClientError> {
         tokio::pin!(until);
@@ -321,7 +346,7 @@ impl Connection {
                 output = &mut until => return Ok(output),
                 message = self.ws.next() => match message {
                     Some(Ok(Message::Text(text))) => match classify(text.as_str()) {
-                        Reply::Call => self.refuse_call(text.as_str()).await?,
+                        Reply::Call => self.answer_call(text.as_str()).await?,
                         _ => return Err(ClientError::WrongAnswer { action: "(none)", reason: format!("unsolicited {}", clip(text.as_str())) }),
                     },
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
@@ -336,13 +361,24 @@ impl Connection {
         }
     }
 
-    /// Answers a CALL from the server with `NotImplemented`: the generator
-    /// implements no CSMS-initiated action.
-    async fn refuse_call(&mut self, text: &str) -> Result<(), ClientError> {
-        let Ok(Frame::Call(call)) = ocpp::decode_frame(text) else { return Ok(()) };
-        let error = ocpp::CallError::new(call.unique_id, ocpp::ErrorCode::NotImplemented, "the load generator implements no CSMS-initiated action");
-        let reply = Frame::CallError(error).to_text(self.version);
-        self.ws.send(Message::Text(reply.into())).await.map_err(|e| ClientError::Dropped(e.to_string()))
+    /// Answers a CALL from the server (see the module docs) and counts it.
+    /// A frame that only looks like a CALL is a wrong answer.
+    async fn answer_call(&mut self, text: &str) -> Result<(), ClientError> {
+        let call = match ocpp::decode_frame(text) {
+            Ok(Frame::Call(call)) => call,
+            _ => {
+                return Err(ClientError::WrongAnswer {
+                    action: "(server call)",
+                    reason: format!("malformed CALL from the server: {}", clip(text)),
+                });
+            }
+        };
+        let reply = server_call_reply(call).to_text(self.version);
+        self.ws.send(Message::Text(reply.into())).await.map_err(|e| ClientError::Dropped(e.to_string()))?;
+        if let Some(counter) = &self.server_calls {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Closes the connection politely, waiting at most `wait` for the server.
@@ -353,6 +389,21 @@ impl Connection {
             }
         })
         .await;
+    }
+}
+
+/// The answer to a CALL from the server: `CostUpdated` and `DataTransfer`
+/// are accepted, anything else is not implemented.
+fn server_call_reply(call: ocpp::Call) -> Frame {
+    let accepted = |payload: serde_json::Value| Frame::CallResult(ocpp::CallResult { unique_id: call.unique_id.clone(), payload });
+    match call.action.as_str() {
+        "CostUpdated" => accepted(serde_json::json!({})),
+        "DataTransfer" => accepted(serde_json::json!({ "status": "Accepted" })),
+        _ => Frame::CallError(ocpp::CallError::new(
+            call.unique_id,
+            ocpp::ErrorCode::NotImplemented,
+            format!("the load generator does not implement {}", call.action),
+        )),
     }
 }
 

@@ -115,11 +115,15 @@ impl Fleet {
         station_id(&self.prefix, self.first + n)
     }
 
-    async fn open(&self, n: usize) -> Result<(Connection, StationScript), ClientError> {
+    /// Opens station `n`'s connection, which counts the server's CALLs it
+    /// answers in `recorder`.
+    async fn open(&self, n: usize, recorder: &Recorder) -> Result<(Connection, StationScript), ClientError> {
         let id = self.station_id(n);
         let version = self.versions.version_of(n);
         let source = self.target.source_for(n, self.sources);
-        let connection = Connection::open(&self.target, &id, version, self.password.as_deref(), source, &self.client).await?;
+        let mut connection =
+            Connection::open(&self.target, &id, version, self.password.as_deref(), source, &self.client).await?;
+        connection.count_server_calls_in(recorder.server_calls());
         let script = StationScript::new(version, id.clone(), id);
         Ok((connection, script))
     }
@@ -220,7 +224,7 @@ impl Outcome {
     pub fn describe(&self) -> String {
         let s = &self.summary;
         let mut out = format!(
-            "{}: {} stations, {} ready (setup {:.1} s), {} lost\n  window {:.1} s: {} round trips, {:.0}/s; latency p50 {} p99 {} p99.9 {} max {}\n  errors: {}\n",
+            "{}: {} stations, {} ready (setup {:.1} s), {} lost\n  window {:.1} s: {} round trips, {:.0}/s; latency p50 {} p99 {} p99.9 {} max {}\n  errors: {}\n  server calls answered: {}\n",
             self.scenario,
             self.stations,
             self.ready,
@@ -234,6 +238,7 @@ impl Outcome {
             ms(s.p999_us),
             ms(s.max_us),
             s.errors_text(),
+            s.server_calls_answered,
         );
         if let Some(all) = self.all_booted {
             out.push_str(&format!("  every BootNotification answered after {:.2} s\n", all.as_secs_f64()));
@@ -339,8 +344,8 @@ fn tracing_note(error: &ClientError) {
 
 /// Connects station `n`, boots it, reports its status and, with
 /// `session`, starts a transaction.
-async fn set_up(fleet: &Fleet, n: usize, session: bool) -> Result<(Connection, StationScript), ClientError> {
-    let (mut connection, mut script) = fleet.open(n).await?;
+async fn set_up(fleet: &Fleet, n: usize, session: bool, recorder: &Recorder) -> Result<(Connection, StationScript), ClientError> {
+    let (mut connection, mut script) = fleet.open(n, recorder).await?;
     let answer = connection.call(&script.boot(), true).await?;
     script.booted(&answer)?;
     connection.call(&script.status(false, wall_ms()), false).await?;
@@ -484,7 +489,7 @@ async fn ready_station(
     shared: &Shared,
 ) -> Option<(Connection, StationScript)> {
     let permit = shared.connecting.acquire().await.ok()?;
-    let set = set_up(fleet, n, session).await;
+    let set = set_up(fleet, n, session, &shared.recorder).await;
     drop(permit);
     let (mut connection, script) = match set {
         Ok(pair) => pair,
@@ -651,7 +656,7 @@ pub async fn storm(fleet: &Fleet, timeout: Duration, server: Option<Process>) ->
         let (fleet, shared) = (fleet.clone(), shared.clone());
         tasks.spawn(async move {
             let booted = async {
-                let (mut connection, script) = fleet.open(n).await?;
+                let (mut connection, script) = fleet.open(n, &shared.recorder).await?;
                 let answer = connection.call(&script.boot(), true).await?;
                 script.booted(&answer)?;
                 Ok::<_, ClientError>(connection)

@@ -1,12 +1,12 @@
 //! What a run measures: round trips, their latency in an HDR histogram,
-//! errors by kind, and a measurement window that excludes setup and
-//! warm-up.
+//! errors by kind, the server's own CALLs the stations answered, and a
+//! measurement window that excludes setup and warm-up.
 //!
 //! Thousands of station tasks record into a few histogram shards (chosen
 //! by station number) behind mutexes, so recording is cheap and uncontended
 //! on a small machine; [`Recorder::summary`] merges them.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -27,6 +27,9 @@ pub struct Recorder {
     errors: [AtomicU64; ErrorKind::ALL.len()],
     /// Errors outside the window too: a run that hides a failed setup is no run.
     errors_total: [AtomicU64; ErrorKind::ALL.len()],
+    /// CALLs from the server the stations answered, during the whole run
+    /// (every connection counts into it, see [`Recorder::server_calls`]).
+    server_calls: Arc<AtomicU64>,
 }
 
 /// A run's figures.
@@ -48,6 +51,9 @@ pub struct Summary {
     pub errors: [u64; ErrorKind::ALL.len()],
     /// Errors during the whole run (setup, window, teardown), by kind.
     pub errors_total: [u64; ErrorKind::ALL.len()],
+    /// CALLs from the server (CSMS-initiated) the stations answered during
+    /// the whole run; not errors.
+    pub server_calls_answered: u64,
 }
 
 impl Summary {
@@ -90,7 +96,14 @@ impl Recorder {
             measuring: AtomicBool::new(false),
             errors: Default::default(),
             errors_total: Default::default(),
+            server_calls: Arc::default(),
         }
+    }
+
+    /// The counter connections count the server's CALLs they answered in
+    /// (`Connection::count_server_calls_in`).
+    pub fn server_calls(&self) -> Arc<AtomicU64> {
+        self.server_calls.clone()
     }
 
     /// Opens or closes the measurement window.
@@ -142,6 +155,7 @@ impl Recorder {
             mean_us: if count == 0 { 0.0 } else { merged.mean() },
             errors: std::array::from_fn(|i| self.errors[i].load(Ordering::Relaxed)),
             errors_total: std::array::from_fn(|i| self.errors_total[i].load(Ordering::Relaxed)),
+            server_calls_answered: self.server_calls.load(Ordering::Relaxed),
         }
     }
 }

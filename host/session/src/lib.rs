@@ -541,8 +541,7 @@ impl StationSession {
         if changes.is_empty() {
             return Ok(());
         }
-        let ticket = self.csms.storage.apply(changes)?;
-        self.csms.storage.durable(ticket).await
+        self.csms.storage.apply_durably(changes).await
     }
 
     fn tell(&self, notification: Notification) {
@@ -602,11 +601,10 @@ impl StationSession {
             changes.push(Change::StationSeen { station: self.station.clone(), at: now });
             self.seen_written_at = Some(now);
         }
-        if !changes.is_empty() {
-            let ticket = self.csms.storage.apply(changes)?;
-            if must_be_durable {
-                self.csms.storage.durable(ticket).await?;
-            }
+        if must_be_durable {
+            self.csms.storage.apply_durably(changes).await?;
+        } else if !changes.is_empty() {
+            self.csms.storage.apply(changes)?;
         }
         for notification in notifications {
             self.tell(notification);

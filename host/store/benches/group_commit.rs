@@ -1,11 +1,15 @@
 //! Group-commit throughput: N concurrent writers, each one station that
 //! applies a small change set and waits until it is durable, over and over,
-//! on a 2-worker tokio runtime.
+//! on a 2-worker tokio runtime: with `apply` then `durable`, and with
+//! `apply_durably` (which does not hold the worker while the change set
+//! waits to be written).
 //!
 //! Run with `cargo bench -p store`. `GRIDLET_BENCH_SECS` sets how long each
 //! case runs (default 3), `GRIDLET_BENCH_WRITERS` the writer counts (default
-//! `1,64,1024`), `GRIDLET_BENCH_FLUSH_MS` the flush interval (default 2). Prints writes per second, flushes per second,
-//! writes per flush, and the latency from `apply` to `durable` resolving.
+//! `1,64,1024`), `GRIDLET_BENCH_FLUSH_MS` the flush interval (default 2).
+//! Prints writes per second, flushes per second, writes per flush, the
+//! latency from the write to its durability, and the process's CPU time
+//! per write.
 
 // A benchmark fails loudly on any error.
 #![allow(clippy::unwrap_used)]
@@ -55,11 +59,13 @@ fn reading(at: i64) -> MeterSample {
     }
 }
 
-/// One writer: a station sending messages one after another.
+/// One writer: a station sending messages one after another; with
+/// `durably`, through `apply_durably`.
 async fn station(
     store: Arc<SledStore>,
     index: usize,
     workload: Workload,
+    durably: bool,
     stop: Arc<AtomicBool>,
 ) -> Vec<u32> {
     let station = StationId::parse(&format!("BENCH-{index:05}")).unwrap();
@@ -111,14 +117,43 @@ async fn station(
             }
         }
         let began = Instant::now();
-        let ticket = store.apply(changes).unwrap();
-        store.durable(ticket).await.unwrap();
+        if durably {
+            store.apply_durably(changes).await.unwrap();
+        } else {
+            let ticket = store.apply(changes).unwrap();
+            store.durable(ticket).await.unwrap();
+        }
         latencies_us.push(began.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
     }
     latencies_us
 }
 
-fn run(writers: usize, workload: Workload, duration: Duration, options: &StoreOptions) {
+/// The process's CPU time so far (user + system), from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // the fields after the command name, which is in parentheses
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15, counted from 1 with the pid
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn run(
+    writers: usize,
+    workload: Workload,
+    durably: bool,
+    duration: Duration,
+    options: &StoreOptions,
+) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path(), options.clone()).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -128,10 +163,19 @@ fn run(writers: usize, workload: Workload, duration: Duration, options: &StoreOp
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let before = store.stats();
+    let cpu_before = cpu_seconds();
     let began = Instant::now();
     let mut latencies: Vec<u32> = runtime.block_on(async {
         let tasks: Vec<_> = (0..writers)
-            .map(|index| tokio::spawn(station(store.clone(), index, workload, stop.clone())))
+            .map(|index| {
+                tokio::spawn(station(
+                    store.clone(),
+                    index,
+                    workload,
+                    durably,
+                    stop.clone(),
+                ))
+            })
             .collect();
         tokio::time::sleep(duration).await;
         stop.store(true, Ordering::Relaxed);
@@ -142,6 +186,7 @@ fn run(writers: usize, workload: Workload, duration: Duration, options: &StoreOp
         all
     });
     let elapsed = began.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     let after = store.stats();
     let writes = after.writes - before.writes;
     let flushes = after.flushes - before.flushes;
@@ -151,13 +196,19 @@ fn run(writers: usize, workload: Workload, duration: Duration, options: &StoreOp
             .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
     };
     println!(
-        "{:<22} {writers:>5} writers: {:>8.0} writes/s, {:>6.0} flushes/s, {:>6.1} writes/flush, latency p50 {:>6} us, p99 {:>6} us",
+        "{:<22} {:<13} {writers:>5} writers: {:>8.0} writes/s, {:>6.0} flushes/s, {:>6.1} writes/flush, latency p50 {:>6} us, p99 {:>6} us, {:>5.1} us CPU/write",
         workload.name(),
+        if durably {
+            "apply_durably"
+        } else {
+            "apply+durable"
+        },
         writes as f64 / elapsed,
         flushes as f64 / elapsed,
         writes as f64 / flushes.max(1) as f64,
         percentile(0.50).copied().unwrap_or(0),
         percentile(0.99).copied().unwrap_or(0),
+        cpu * 1e6 / writes.max(1) as f64,
     );
     if let Ok(store) = Arc::try_unwrap(store) {
         store.close().unwrap();
@@ -190,7 +241,9 @@ fn main() {
     );
     for workload in [Workload::Reading, Workload::TransactionReading] {
         for &writers in &writer_counts {
-            run(writers, workload, duration, &options);
+            for durably in [false, true] {
+                run(writers, workload, durably, duration, &options);
+            }
         }
     }
 }

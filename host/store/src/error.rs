@@ -69,4 +69,7 @@ pub enum StoreError {
     /// The flusher thread could not be started.
     #[error("could not start the store's flusher thread")]
     Flusher(#[source] io::Error),
+    /// The writer thread could not be started.
+    #[error("could not start the store's writer thread")]
+    Writer(#[source] io::Error),
 }

@@ -18,9 +18,12 @@
 //!
 //! [`Storage::apply`](domain::Storage::apply) writes a whole change set,
 //! visible at once, and returns a write ticket. A change set is atomic across
-//! a crash: its writes are first recorded as one value, and a crash in the
-//! middle is finished on the next open (`writes`; sled's own batches stall
-//! behind every flush, so they are not used).
+//! a crash: change sets are written in groups, whose writes are first
+//! recorded as one value, and a crash in the middle is finished on the next
+//! open (`writes`; sled's own batches stall behind every flush, so they are
+//! not used). [`Storage::apply_durably`](domain::Storage::apply_durably)
+//! queues a change set for the store's writer thread to write with the next
+//! group, and resolves once it is durable.
 //! [`Storage::durable`](domain::Storage::durable) resolves once a flush that
 //! began after the write has succeeded. One flusher thread does every flush,
 //! gathering the writers that arrive meanwhile (until writes pause briefly,
@@ -43,7 +46,7 @@
 //! |---|---|---|
 //! | `00` meta | `format` | format version, `u32` big-endian |
 //! | `00` meta | `transaction-numbers`, `history-sequence`, `reservation-ids` | first unreserved number, `u64` big-endian |
-//! | `00` meta | `pending` | the writes of the change set applied last (own format, see `writes`) |
+//! | `00` meta | `pending` | the writes of the group of change sets applied last (own format, see `writes`) |
 //! | `01` station | station id | station |
 //! | `02` last seen | station id | time |
 //! | `03` connector status | station id, evse `u32`, connector `u32` | current status |

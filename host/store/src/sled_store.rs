@@ -1,12 +1,17 @@
 //! [`SledStore`]: the domain's [`Storage`] on one sled tree.
 //!
-//! Writes: [`Storage::apply`] turns a [`ChangeSet`] into the writes of one
-//! [`WriteSet`] (atomic across a crash, see [`crate::writes`]), reading the
-//! old transaction or reservation where an index entry must move, the stored
-//! readings of an instant where new ones join them, and a deleted station's
-//! connector statuses, and hands back a ticket for [`Storage::durable`] (see
-//! [`crate::commit`]). Reads are point lookups and prefix scans over the keys
-//! of [`crate::keys`]; no read walks a whole table unless it lists one (a
+//! Writes: [`Storage::apply`] turns a [`ChangeSet`] into the writes of a
+//! [`WriteSet`] (atomic across a crash, written in groups, see
+//! [`crate::writes`]), reading the old transaction or reservation where an
+//! index entry must move, the stored readings of an instant where new ones
+//! join them, and a deleted station's connector statuses, and hands back a
+//! ticket for [`Storage::durable`] (see [`crate::commit`]).
+//! [`Storage::apply_durably`] does the same without waiting for the
+//! writer's lock: the writer thread writes the change set with the next
+//! group.
+//!
+//! Reads are point lookups and prefix scans over the keys of
+//! [`crate::keys`]; no read walks a whole table unless it lists one (a
 //! transaction query without a station or token walks transactions in
 //! number order until it has its `limit`), and the histories since a time
 //! read back only as far as that time (see the crate docs, "Queries").
@@ -14,7 +19,9 @@
 use std::fs::{self, File, TryLockError};
 use std::io;
 use std::ops::Bound;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,7 +42,7 @@ use domain::{Change, ChangeSet, Storage, StorageError, WriteTicket};
 use crate::commit::{Flusher, GroupCommit};
 use crate::counter::Counter;
 use crate::error::StoreError;
-use crate::writes::{WriteLock, WriteSet};
+use crate::writes::{Collected, WriteSet, Writer, WriterThread};
 use crate::{backend, format, keys, records, writes};
 
 /// The name of the lock file in the data directory.
@@ -100,17 +107,20 @@ pub struct StoreStats {
 /// processes until the store is dropped.
 pub struct SledStore {
     db: sled::Db,
-    flusher: Flusher,
+    flusher: Arc<Flusher>,
     /// Issues transaction numbers.
     transaction_numbers: Counter,
     /// Orders the append-only histories (status reports, station logs).
-    history_sequence: Counter,
+    history_sequence: Arc<Counter>,
     /// Issues reservation ids.
     reservation_ids: Counter,
-    /// Lets one change set at a time write, which makes change sets atomic
+    /// Writes change sets one group at a time, which makes them atomic
     /// across a crash and keeps what `apply` reads (an old transaction, stored
-    /// readings) true until it writes.
-    write_lock: WriteLock,
+    /// readings) true until it writes: each change set with the writes
+    /// collected for it before it queued.
+    writer: Arc<Writer<Queued>>,
+    /// Writes the change sets queued by `apply_durably`.
+    writer_thread: WriterThread,
     dir: PathBuf,
     /// Held for the store's life: an exclusive lock on [`LOCK_FILE`]. Declared
     /// last so that it is released after sled has closed.
@@ -169,21 +179,55 @@ impl SledStore {
             RESERVATION_ID_END,
         )
         .map_err(storage)?;
-        let flusher = GroupCommit::start(
-            {
-                let db = db.clone();
-                move || db.flush().map(drop).map_err(|e| e.to_string())
-            },
-            options.flush_interval,
-        )
-        .map_err(StoreError::Flusher)?;
+        let history_sequence = Arc::new(history_sequence);
+        let flusher = Arc::new(
+            GroupCommit::start(
+                {
+                    let db = db.clone();
+                    move || db.flush().map(drop).map_err(|e| e.to_string())
+                },
+                options.flush_interval,
+            )
+            .map_err(StoreError::Flusher)?,
+        );
+        let writer = Arc::new(Writer::new());
+        let writer_thread = WriterThread::start(writer.clone(), {
+            let (db, history, flusher) = (db.clone(), history_sequence.clone(), flusher.clone());
+            move |writer: &Writer<Queued>| {
+                // A panic while writing must not take the thread with it: the
+                // group's callers are told it failed, and the next writer
+                // finishes the group from `pending` (see `writes`).
+                let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    writer.write_queued(
+                        &db,
+                        |group, queued| add_to_group(group, queued, &history, &db),
+                        || flusher.record_write(),
+                    )
+                }));
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::error!(%error, "the store could not write the queued changes");
+                    }
+                    Err(_) => tracing::error!("writing the queued changes panicked"),
+                }
+            }
+        });
+        let writer_thread = match writer_thread {
+            Ok(thread) => thread,
+            Err(error) => {
+                let _ = flusher.stop();
+                return Err(StoreError::Writer(error));
+            }
+        };
         Ok(SledStore {
             db,
             flusher,
             transaction_numbers,
             history_sequence,
             reservation_ids,
-            write_lock: WriteLock::new(),
+            writer,
+            writer_thread,
             dir: dir.to_owned(),
             _lock: lock,
         })
@@ -198,16 +242,19 @@ impl SledStore {
     /// fail with [`StorageError::Unavailable`]; reads keep working. Calling
     /// it again does nothing. [`Storage::close`] does the same.
     pub fn close(&self) -> Result<(), StorageError> {
+        // what is queued is written, then flushed once more
+        let written = self.writer_thread.stop();
         let stopped = self.flusher.stop();
         let released = self.release();
         let flushed = self.db.flush().map(drop).map_err(backend);
-        stopped.and(released).and(flushed)
+        written.and(stopped).and(released).and(flushed)
     }
 
     /// Clears `pending` and gives back the counters' unused reservations.
     fn release(&self) -> Result<(), StorageError> {
-        // wait for a change set still being written
-        let _writing = self.write_lock.lock(&self.db)?;
+        // fail what is still queued, and wait for a group still being written
+        self.writer.close();
+        let _writing = self.writer.lock(&self.db)?;
         writes::clear(&self.db)?;
         self.transaction_numbers.release(&self.db)?;
         self.history_sequence.release(&self.db)?;
@@ -362,11 +409,7 @@ impl SledStore {
     /// Adds a transaction's record and its index changes to `writes`. The
     /// record goes first, so that a concurrent reader that finds a new index
     /// entry also finds the record it points to.
-    fn put_transaction(
-        &self,
-        writes: &mut WriteSet<'_>,
-        tx: &Transaction,
-    ) -> Result<(), StorageError> {
+    fn put_transaction(writes: &mut WriteSet<'_>, tx: &Transaction) -> Result<(), StorageError> {
         let key = keys::transaction(tx.number);
         let old = match writes.get(&key)? {
             Some(bytes) => Some(records::decode_transaction(&bytes)?),
@@ -397,7 +440,6 @@ impl SledStore {
 
     /// Adds a reservation's record and its station index entry to `writes`.
     fn put_reservation(
-        &self,
         writes: &mut WriteSet<'_>,
         reservation: &Reservation,
     ) -> Result<(), StorageError> {
@@ -425,7 +467,6 @@ impl SledStore {
     /// `domain::meter::merge_samples`). `key_at` gives the key of an
     /// instant's readings.
     fn add_samples(
-        &self,
         writes: &mut WriteSet<'_>,
         samples: &[MeterSample],
         key_at: impl Fn(Timestamp) -> Vec<u8>,
@@ -1053,127 +1094,209 @@ impl Storage for SledStore {
         if self.flusher.commit().is_stopping() {
             return Err(StorageError::Unavailable("the store is closed".to_owned()));
         }
-        let lock = self.write_lock.lock(&self.db)?;
-        let mut writes = WriteSet::new(&self.db, &lock);
-        for change in &changes.changes {
-            match change {
-                Change::PutStation(station) => {
-                    writes.put(
-                        keys::station(&station.id),
-                        records::encode_station(station)?,
-                    );
-                }
-                Change::DeleteStation(station) => {
-                    writes.remove(keys::station(station));
-                    writes.remove(keys::last_seen(station));
-                    for key in writes.keys_with_prefix(&keys::connector_status_prefix(station))? {
-                        writes.remove(key);
-                    }
-                }
-                Change::StationSeen { station, at } => {
-                    writes.put(keys::last_seen(station), records::encode_timestamp(*at)?);
-                }
-                Change::RecordStatus(status) => {
-                    let value = records::encode_status(status)?;
-                    let seq = self.history_sequence.next(&self.db)?;
-                    writes.put(
-                        keys::connector_status(&status.station, status.location),
-                        value.clone(),
-                    );
-                    writes.put(keys::status_history(&status.station, seq), value);
-                    writes.put(
-                        keys::status_by_connector(&status.station, status.location, seq),
-                        records::encode_marker(),
-                    );
-                }
-                Change::PutIdToken(token) => {
-                    writes.put(
-                        keys::id_token(&token.key()),
-                        records::encode_id_token(token)?,
-                    );
-                }
-                Change::DeleteIdToken(key) => {
-                    writes.remove(keys::id_token(&token_key(key)));
-                }
-                Change::PutTransaction(tx) => self.put_transaction(&mut writes, tx)?,
-                Change::AddMeterSamples {
-                    transaction,
-                    samples,
-                } => {
-                    self.add_samples(&mut writes, samples, |at| {
-                        keys::meter_samples_at(*transaction, at)
-                    })?;
-                }
-                Change::AddEvseSamples {
-                    station,
-                    evse,
-                    samples,
-                } => {
-                    self.add_samples(&mut writes, samples, |at| {
-                        keys::evse_samples_at(station, *evse, at)
-                    })?;
-                }
-                Change::RecordTransactionEvent { transaction, event } => {
-                    writes.put(
-                        keys::tx_event(*transaction, event.seq_no),
-                        records::encode_tx_event(event)?,
-                    );
-                }
-                Change::AppendStationEvent(event) => {
-                    let seq = self.history_sequence.next(&self.db)?;
-                    writes.put(
-                        keys::station_event(&event.station, seq),
-                        records::encode_station_event(event)?,
-                    );
-                    if keys::is_connection_entry(&event.kind) {
-                        writes.put(
-                            keys::connection_event(&event.station, seq),
-                            records::encode_marker(),
-                        );
-                    }
-                }
-                Change::PutReportedVariables { station, variables } => {
-                    for variable in variables {
-                        writes.put(
-                            keys::reported_variable(station, &variable.address),
-                            records::encode_variable(variable)?,
-                        );
-                    }
-                }
-                Change::PutConfiguration {
-                    station,
-                    keys: reported,
-                } => {
-                    for key in reported {
-                        writes.put(
-                            keys::configuration_key(station, &key.key),
-                            records::encode_configuration_key(key)?,
-                        );
-                    }
-                }
-                Change::PutReservation(reservation) => {
-                    self.put_reservation(&mut writes, reservation)?;
-                }
-                Change::PutApiKey(key) => {
-                    writes.put(keys::api_key(&key.id), records::encode_api_key(key)?);
-                }
-                Change::PutTariffAssignment(assignment) => {
-                    writes.put(
-                        keys::tariff_assignment(&assignment.scope),
-                        records::encode_tariff_assignment(assignment)?,
-                    );
-                }
-                Change::DeleteTariffAssignment(scope) => {
-                    writes.remove(keys::tariff_assignment(scope));
-                }
-            }
-        }
-        writes.commit()?;
-        drop(lock);
-        Ok(self.flusher.record_write())
+        let queued = self.collect_unlocked(changes)?;
+        self.writer.write(
+            &self.db,
+            queued,
+            |group, queued| add_to_group(group, queued, &self.history_sequence, &self.db),
+            || self.flusher.record_write(),
+        )
     }
 
     fn durable(&self, ticket: WriteTicket) -> DurableFuture {
         self.flusher.durable(ticket)
     }
+
+    fn apply_durably(&self, changes: ChangeSet) -> DurableFuture {
+        if self.flusher.commit().is_stopping() {
+            return failed(StorageError::Unavailable("the store is closed".to_owned()));
+        }
+        let queued = match self.collect_unlocked(changes) {
+            Ok(queued) => queued,
+            Err(error) => return failed(error),
+        };
+        // The writer thread writes it, with everything else queued.
+        let written = match self.writer.submit(queued) {
+            Ok(written) => written,
+            Err(error) => return failed(error),
+        };
+        self.writer_thread.wake();
+        let flusher = self.flusher.clone();
+        Box::pin(async move {
+            let ticket = written.await?;
+            flusher.durable(ticket).await
+        })
+    }
+}
+
+/// A future that fails at once with `error`.
+fn failed(error: StorageError) -> DurableFuture {
+    Box::pin(std::future::ready(Err(error)))
+}
+
+/// A change set on its way to the writer, with the writes collected for it
+/// before it queued.
+type Queued = (ChangeSet, Collected);
+
+/// Whether a change set's writes are collected only under the writer's
+/// lock: it takes history sequence numbers (they must follow the order in
+/// which change sets are written), or scans (see `writes`).
+fn collect_under_lock(changes: &ChangeSet) -> bool {
+    changes.changes.iter().any(|change| {
+        matches!(
+            change,
+            Change::RecordStatus(_) | Change::AppendStationEvent(_) | Change::DeleteStation(_)
+        )
+    })
+}
+
+/// Adds a queued change set's writes to its group's: those collected before
+/// it queued if what they were based on still holds, else collected again.
+fn add_to_group(
+    group: &mut WriteSet<'_>,
+    (changes, collected): Queued,
+    history: &Counter,
+    db: &sled::Db,
+) -> Result<(), StorageError> {
+    if group.add_if_unchanged(collected)? {
+        return Ok(());
+    }
+    collect(group, &changes, history, db)
+}
+
+impl SledStore {
+    /// Collects a change set's writes without the writer's lock, unless it
+    /// must be collected under it ([`collect_under_lock`]).
+    fn collect_unlocked(&self, changes: ChangeSet) -> Result<Queued, StorageError> {
+        if collect_under_lock(&changes) {
+            return Ok((changes, Collected::nothing()));
+        }
+        let mut writes = WriteSet::unlocked(&self.db);
+        collect(&mut writes, &changes, &self.history_sequence, &self.db)?;
+        Ok((changes, writes.finish()))
+    }
+}
+
+/// Adds the writes of `changes` to `writes`; `history` issues history
+/// sequence numbers.
+fn collect(
+    writes: &mut WriteSet<'_>,
+    changes: &ChangeSet,
+    history: &Counter,
+    db: &sled::Db,
+) -> Result<(), StorageError> {
+    for change in &changes.changes {
+        match change {
+            Change::PutStation(station) => {
+                writes.put(
+                    keys::station(&station.id),
+                    records::encode_station(station)?,
+                );
+            }
+            Change::DeleteStation(station) => {
+                writes.remove(keys::station(station));
+                writes.remove(keys::last_seen(station));
+                for key in writes.keys_with_prefix(&keys::connector_status_prefix(station))? {
+                    writes.remove(key);
+                }
+            }
+            Change::StationSeen { station, at } => {
+                writes.put(keys::last_seen(station), records::encode_timestamp(*at)?);
+            }
+            Change::RecordStatus(status) => {
+                let value = records::encode_status(status)?;
+                let seq = history.next(db)?;
+                writes.put(
+                    keys::connector_status(&status.station, status.location),
+                    value.clone(),
+                );
+                writes.put(keys::status_history(&status.station, seq), value);
+                writes.put(
+                    keys::status_by_connector(&status.station, status.location, seq),
+                    records::encode_marker(),
+                );
+            }
+            Change::PutIdToken(token) => {
+                writes.put(
+                    keys::id_token(&token.key()),
+                    records::encode_id_token(token)?,
+                );
+            }
+            Change::DeleteIdToken(key) => {
+                writes.remove(keys::id_token(&token_key(key)));
+            }
+            Change::PutTransaction(tx) => SledStore::put_transaction(writes, tx)?,
+            Change::AddMeterSamples {
+                transaction,
+                samples,
+            } => {
+                SledStore::add_samples(writes, samples, |at| {
+                    keys::meter_samples_at(*transaction, at)
+                })?;
+            }
+            Change::AddEvseSamples {
+                station,
+                evse,
+                samples,
+            } => {
+                SledStore::add_samples(writes, samples, |at| {
+                    keys::evse_samples_at(station, *evse, at)
+                })?;
+            }
+            Change::RecordTransactionEvent { transaction, event } => {
+                writes.put(
+                    keys::tx_event(*transaction, event.seq_no),
+                    records::encode_tx_event(event)?,
+                );
+            }
+            Change::AppendStationEvent(event) => {
+                let seq = history.next(db)?;
+                writes.put(
+                    keys::station_event(&event.station, seq),
+                    records::encode_station_event(event)?,
+                );
+                if keys::is_connection_entry(&event.kind) {
+                    writes.put(
+                        keys::connection_event(&event.station, seq),
+                        records::encode_marker(),
+                    );
+                }
+            }
+            Change::PutReportedVariables { station, variables } => {
+                for variable in variables {
+                    writes.put(
+                        keys::reported_variable(station, &variable.address),
+                        records::encode_variable(variable)?,
+                    );
+                }
+            }
+            Change::PutConfiguration {
+                station,
+                keys: reported,
+            } => {
+                for key in reported {
+                    writes.put(
+                        keys::configuration_key(station, &key.key),
+                        records::encode_configuration_key(key)?,
+                    );
+                }
+            }
+            Change::PutReservation(reservation) => {
+                SledStore::put_reservation(writes, reservation)?;
+            }
+            Change::PutApiKey(key) => {
+                writes.put(keys::api_key(&key.id), records::encode_api_key(key)?);
+            }
+            Change::PutTariffAssignment(assignment) => {
+                writes.put(
+                    keys::tariff_assignment(&assignment.scope),
+                    records::encode_tariff_assignment(assignment)?,
+                );
+            }
+            Change::DeleteTariffAssignment(scope) => {
+                writes.remove(keys::tariff_assignment(scope));
+            }
+        }
+    }
+    Ok(())
 }

@@ -12,9 +12,17 @@ use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use domain::pricing::{TariffAssignment, TariffScope};
 use domain::{Change, ChangeSet, IdTokenRecord, Station, StationId, Storage, Timestamp};
 use loadgen::scenario::station_id;
 use store::{SledStore, StoreOptions};
+
+/// The tariff plugin every benchmark station is priced with (the default
+/// assignment; the plugin ships with Gridlet).
+pub const DEFAULT_TARIFF_PLUGIN: &str = "simple-tariff";
+
+/// The currency of the default tariff assignment.
+pub const DEFAULT_TARIFF_CURRENCY: &str = "EUR";
 
 /// A server process under test.
 pub struct ServerProcess {
@@ -104,12 +112,18 @@ pub fn gridlet_program() -> anyhow::Result<PathBuf> {
 }
 
 /// Registers stations `{prefix}00000…` (accepted, all with the Argon2id
-/// hash of `password`, or without a password) and one accepted token per
-/// station (its id) in a data directory. The hash is computed once and
-/// shared: each station's first connection still costs the server a full
-/// Argon2id verification.
+/// hash of `password`, or without a password), one accepted token per
+/// station (its id) and the default tariff ([`DEFAULT_TARIFF_PLUGIN`] in
+/// [`DEFAULT_TARIFF_CURRENCY`], so that a server that prices transactions
+/// prices every benchmark transaction) in a data directory. The hash is
+/// computed once and shared: each station's first connection still costs
+/// the server a full Argon2id verification.
 pub async fn preload(dir: &Path, prefix: &str, count: usize, password: Option<&str>) -> anyhow::Result<()> {
     let store = SledStore::open(dir, StoreOptions::default()).context("opening the data directory")?;
+    let tariff = TariffAssignment::new(TariffScope::Default, DEFAULT_TARIFF_PLUGIN, DEFAULT_TARIFF_CURRENCY)
+        .context("the default tariff assignment")?;
+    let ticket = store.apply(Change::PutTariffAssignment(tariff).into()).context("assigning the default tariff")?;
+    store.durable(ticket).await.context("assigning the default tariff")?;
     let hash = password.map(session::auth::hash_password).transpose().context("hashing the password")?;
     let now = Timestamp::from_unix_millis(0);
     let ids: Vec<usize> = (0..count).collect();

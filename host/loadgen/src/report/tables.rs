@@ -143,6 +143,11 @@ fn errors(runs: &[Run], pick: Pick) -> String {
     text
 }
 
+/// The server's own CALLs the stations answered, summed over the runs.
+fn server_calls(runs: &[Run], pick: Pick) -> u64 {
+    runs.iter().filter_map(pick).map(|outcome| outcome.summary.server_calls_answered).sum()
+}
+
 fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
@@ -246,6 +251,14 @@ pub fn render(parameters: &Parameters, machine: &Machine, runs: &[Run], plugins:
     }
     let peak = stat(runs.iter().map(|r| (r.gridlet_peak_rss_kib > 0).then(|| r.gridlet_peak_rss_kib as f64 / 1024.0)));
     let _ = writeln!(md, "\nGridlet's peak RSS over the storms, sustained and saturation scenarios: {} MiB.\n", show(peak, 0));
+    let _ = writeln!(
+        md,
+        "Server calls answered (CALLs Gridlet sent the stations on its own, such as running costs; all runs, not errors): idle {}, storms {}, sustained {}, closed loops {}.\n",
+        server_calls(runs, |r| r.idle.as_ref()),
+        server_calls(runs, |r| r.storm_cold.as_ref()) + server_calls(runs, |r| r.storm_warm.as_ref()),
+        server_calls(runs, |r| r.sustained.as_ref()),
+        server_calls(runs, |r| r.saturate_heartbeat.as_ref()) + server_calls(runs, |r| r.saturate_meter.as_ref()),
+    );
 
     // 5. python
     let _ = writeln!(md, "### 5. Side by side with the Python baseline (same closed loops, {} connections)\n", p.connections);

@@ -335,6 +335,69 @@ fn concurrent_writers_are_all_durable_and_share_flushes() {
 }
 
 #[test]
+fn changes_applied_durably_are_all_written_in_order_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(dir.path()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // many writers at once, some through `apply` meanwhile
+        let tasks: Vec<_> = (0..1_000)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let change = Change::PutStation(station(&format!("D{i}")));
+                    if i % 10 == 0 {
+                        let ticket = store.apply(change.into()).unwrap();
+                        store.durable(ticket).await.unwrap();
+                    } else {
+                        store.apply_durably(change.into()).await.unwrap();
+                    }
+                    // what was applied durably is visible once it resolves
+                    assert!(
+                        store
+                            .station(&station(&format!("D{i}")).id)
+                            .unwrap()
+                            .is_some()
+                    );
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // one writer's change sets are written in the order it made them
+        let id = station("ORDER").id;
+        for n in 0..20 {
+            let mut record = station("ORDER");
+            record.group = Some(format!("g{n}"));
+            let pending = store.apply_durably(Change::PutStation(record).into());
+            if n % 5 == 4 {
+                pending.await.unwrap();
+                let stored = store.station(&id).unwrap().unwrap();
+                assert_eq!(stored.group.as_deref(), Some(format!("g{n}").as_str()));
+            } else {
+                drop(pending);
+            }
+        }
+    });
+    assert_eq!(store.stats().writes, 1_020);
+    Arc::try_unwrap(store).ok().unwrap().close().unwrap();
+
+    let store = open(dir.path());
+    assert_eq!(store.stations(None, 10_000).unwrap().len(), 1_001);
+    let stored = store.station(&station("ORDER").id).unwrap().unwrap();
+    assert_eq!(stored.group.as_deref(), Some("g19"));
+    // and once closed, nothing more is taken
+    store.close().unwrap();
+    let late = runtime.block_on(store.apply_durably(Change::PutStation(station("LATE")).into()));
+    assert!(late.is_err());
+}
+
+#[test]
 fn a_durable_ticket_resolves_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
