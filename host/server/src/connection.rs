@@ -74,7 +74,7 @@ pub async fn run(
                         let reaction = if text.len() > max {
                             session::Reaction { reply: Some(oversized(text.as_str(), max, version)), completed: None }
                         } else {
-                            session.handle_text(text.as_str(), last_message.1).await
+                            Box::pin(session.handle_text(text.as_str(), last_message.1)).await
                         };
                         if let Some(outcome) = reaction.completed
                             && let Some(reply_to) = reply_to.take()
@@ -123,7 +123,7 @@ pub async fn run(
             }
             // the session's cost messages, when no command is outstanding or queued (operators go first)
             _ = std::future::ready(()), if !session.command_outstanding() && session.push_pending() && registered.commands.is_empty() => {
-                if let Some(frame) = session.next_push(now()).await
+                if let Some(frame) = Box::pin(session.next_push(now())).await
                     && let Err(e) = socket.send(Message::Text(frame.into())).await
                 {
                     session.abandon_command(now());
