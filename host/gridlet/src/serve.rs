@@ -31,12 +31,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Arc::new(store);
     let listener = listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr().context("cannot read the listening address")?;
-    tracing::info!(%address, data_dir = %config.data_dir.display(), "gridlet started");
-    // A stable line on stdout for people and scripts (tests read the port from it).
-    println!(
-        "gridlet listening on {address}; stations connect to ws://{address}/ocpp/<stationId>; the API is at http://{address}{}",
-        api::PREFIX
-    );
     let storage: Arc<dyn Storage> = store.clone();
     let server = server::Server::new(storage, server_config);
     let mut api_options = config.api_options();
@@ -51,6 +45,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         api_options.plugins = Some(registry);
     }
     let router = server.router().merge(api::router(server.network(), api_options));
+    tracing::info!(%address, data_dir = %config.data_dir.display(), "gridlet started");
+    // A stable line on stdout for people and scripts (tests read the port
+    // from it), printed once everything is ready: stations that connect
+    // from now on are served at once, with their tariffs.
+    println!(
+        "gridlet listening on {address}; stations connect to ws://{address}/ocpp/<stationId>; the API is at http://{address}{}",
+        api::PREFIX
+    );
     server.serve(listener, router, shutdown_signal()).await.context("server failed")?;
     store.close().context("could not flush the store on shutdown")?;
     tracing::info!("gridlet stopped");
