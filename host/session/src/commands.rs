@@ -14,6 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
+use domain::device_model::VariableAddress;
 use domain::{EvseConnector, IdToken, Reservation, Timestamp};
 use ocpp::{ErrorCode, OcppVersion, PayloadKind};
 
@@ -26,21 +27,12 @@ pub struct LocalListEntry {
     pub authorization: Option<domain::Authorization>,
 }
 
-/// One variable of a 2.0.1 GetVariables or SetVariables request.
+/// One variable of a 2.0.1 GetVariables or SetVariables request: where it
+/// lives (the address the device model stores it under) and which attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariableRef {
-    /// Component name, e.g. `OCPPCommCtrlr`.
-    pub component: String,
-    /// Component instance.
-    pub component_instance: Option<String>,
-    /// EVSE of the component.
-    pub evse: Option<u32>,
-    /// Connector of the component (needs `evse`).
-    pub connector: Option<u32>,
-    /// Variable name, e.g. `HeartbeatInterval`.
-    pub variable: String,
-    /// Variable instance.
-    pub variable_instance: Option<String>,
+    /// The component and variable.
+    pub address: VariableAddress,
     /// Attribute: `Actual` (default), `Target`, `MinSet` or `MaxSet`.
     pub attribute: Option<String>,
 }
@@ -312,18 +304,19 @@ fn v201_id_token_info(auth: &domain::Authorization) -> Value {
 }
 
 fn variable_value(var: &VariableRef) -> (Value, Value) {
+    let address = &var.address;
     let mut component = Map::new();
-    component.insert("name".into(), json!(var.component));
-    insert(&mut component, "instance", var.component_instance.clone().map(Value::String));
-    if let Some(evse) = var.evse {
+    component.insert("name".into(), json!(address.component));
+    insert(&mut component, "instance", address.component_instance.clone().map(Value::String));
+    if let Some(evse) = address.evse {
         let mut e = Map::new();
         e.insert("id".into(), json!(evse));
-        insert(&mut e, "connectorId", var.connector.map(|c| json!(c)));
+        insert(&mut e, "connectorId", address.connector.map(|c| json!(c)));
         component.insert("evse".into(), Value::Object(e));
     }
     let mut variable = Map::new();
-    variable.insert("name".into(), json!(var.variable));
-    insert(&mut variable, "instance", var.variable_instance.clone().map(Value::String));
+    variable.insert("name".into(), json!(address.variable));
+    insert(&mut variable, "instance", address.variable_instance.clone().map(Value::String));
     (Value::Object(component), Value::Object(variable))
 }
 

@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 
 use domain::token::validate_token;
 use domain::{Authorization, AuthorizationStatus, EvseConnector, IdToken, IdTokenType};
+use domain::device_model::VariableAddress;
 use session::commands::{Command, LocalListEntry, VariableRef};
 
 use crate::ApiState;
@@ -612,12 +613,14 @@ pub struct VariableBody {
 impl VariableBody {
     fn reference(&self) -> VariableRef {
         VariableRef {
-            component: self.component.clone(),
-            component_instance: self.component_instance.clone(),
-            evse: self.evse,
-            connector: self.connector,
-            variable: self.variable.clone(),
-            variable_instance: self.variable_instance.clone(),
+            address: VariableAddress {
+                component: self.component.clone(),
+                component_instance: self.component_instance.clone(),
+                evse: self.evse,
+                connector: self.connector,
+                variable: self.variable.clone(),
+                variable_instance: self.variable_instance.clone(),
+            },
             attribute: self.attribute.clone(),
         }
     }
