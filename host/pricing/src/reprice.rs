@@ -77,7 +77,6 @@ pub async fn reprice(
     let mut tx = storage.transaction(number)?.ok_or(RepriceError::NotFound(number))?;
     tx.pricing = Some(pricing.clone());
     tx.updated_at = now;
-    let ticket = storage.apply(Change::PutTransaction(tx).into())?;
-    storage.durable(ticket).await?;
+    storage.apply_durably(Change::PutTransaction(tx).into()).await?;
     Ok(pricing)
 }

@@ -145,7 +145,6 @@ async fn admit_unknown(
         None => None,
     };
     let pending = Station::awaiting_approval(station.clone(), password_hash, now);
-    let ticket = storage.apply(Change::PutStation(pending).into())?;
-    storage.durable(ticket).await?;
+    storage.apply_durably(Change::PutStation(pending).into()).await?;
     Ok(Admission::Admitted(Registration::Pending))
 }

@@ -174,8 +174,7 @@ pub async fn write(storage: &dyn Storage, changes: ChangeSet) -> Result<(), Stor
     if changes.is_empty() {
         return Ok(());
     }
-    let ticket = storage.apply(changes)?;
-    storage.durable(ticket).await
+    storage.apply_durably(changes).await
 }
 
 /// Parses an RFC 3339 time given in `field`. An offset's `+` that a query
