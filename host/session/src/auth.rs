@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD as UNPADDED;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -75,6 +77,53 @@ pub fn generate_password() -> String {
     let mut bytes = [0u8; 24];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect()
+}
+
+/// The PHC identifier of a pending station's verifier.
+const PENDING_VERIFIER_ID: &str = "gridlet-pending-sha256";
+
+/// A cheap verifier of `password` for a station that is not approved yet:
+/// `$gridlet-pending-sha256$<salt>$<SHA-256 of salt and password>` (both
+/// unpadded base64). See the module docs for why it is not Argon2id.
+pub fn pending_verifier(password: &str) -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    let digest = salted_sha256(&salt, password);
+    format!("${PENDING_VERIFIER_ID}${}${}", UNPADDED.encode(salt), UNPADDED.encode(digest))
+}
+
+/// Whether `stored` is a pending station's cheap verifier rather than an
+/// Argon2 hash.
+pub fn is_pending_verifier(stored: &str) -> bool {
+    stored.starts_with(&format!("${PENDING_VERIFIER_ID}$"))
+}
+
+fn salted_sha256(salt: &[u8], password: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(salt);
+    hasher.update(password.as_bytes());
+    hasher.finalize().into()
+}
+
+/// Whether `password` matches a [`pending_verifier`] string. A malformed
+/// one never matches.
+fn verify_pending(stored: &str, password: &str) -> bool {
+    let mut parts = stored.split('$');
+    let (Some(""), Some(PENDING_VERIFIER_ID), Some(salt), Some(digest), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (Ok(salt), Ok(expected)): (Result<Vec<u8>, _>, Result<Vec<u8>, _>) = (UNPADDED.decode(salt), UNPADDED.decode(digest)) else {
+        return false;
+    };
+    let computed = salted_sha256(&salt, password);
+    // `Output`'s equality is constant-time.
+    match (Output::new(&computed), Output::new(&expected)) {
+        (Ok(computed), Ok(expected)) => computed == expected,
+        _ => false,
+    }
 }
 
 /// Hashes `password` into an Argon2id PHC string with a fresh random salt.
@@ -154,8 +203,12 @@ impl PasswordChecker {
         }
     }
 
-    /// Whether `password` is the password of `station`, whose stored hash is `phc`.
+    /// Whether `password` is the password of `station`, whose stored hash is
+    /// `phc` (an Argon2 PHC string or a pending station's verifier).
     pub async fn check(&self, station: &StationId, phc: &str, password: &str) -> bool {
+        if is_pending_verifier(phc) {
+            return verify_pending(phc, password);
+        }
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
         if self.remembered(station, phc, &digest) {
             return true;
@@ -180,6 +233,25 @@ impl PasswordChecker {
             verified.insert(station.clone(), Verified { phc: phc.to_owned(), digest });
         }
         matches
+    }
+
+    /// Whether `password` is the one last verified for `station` against
+    /// `phc`: a SHA-256 and a lookup, no Argon2.
+    pub fn remembers(&self, station: &StationId, phc: &str, password: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
+        self.remembered(station, phc, &digest)
+    }
+
+    /// Hashes `password` with Argon2id under the same permits as
+    /// verification, so hashing never holds more memory than they allow.
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Err(PasswordError::Hashing("the password checker is closed".into()));
+        };
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| PasswordError::Hashing(format!("hashing task failed: {e}")))?
     }
 
     fn remembered(&self, station: &StationId, phc: &str, digest: &[u8; 32]) -> bool {
@@ -270,6 +342,28 @@ mod tests {
             results.push(handle.await.unwrap());
         }
         results
+    }
+
+    #[tokio::test]
+    async fn pending_verifiers_are_cheap_salted_and_exact() {
+        let checker = PasswordChecker::new(1);
+        let station = StationId::parse("CP1").unwrap();
+        let stored = pending_verifier("0123456789abcdef");
+        assert!(is_pending_verifier(&stored), "{stored}");
+        assert!(!is_pending_verifier(&hash_password("0123456789abcdef").unwrap()));
+        assert_ne!(stored, pending_verifier("0123456789abcdef"), "a fresh salt every time");
+        assert!(checker.check(&station, &stored, "0123456789abcdef").await);
+        assert!(!checker.check(&station, &stored, "0123456789abcdeX").await);
+        assert!(!checker.check(&station, &stored, "").await);
+        // cut or tampered verifiers never match
+        assert!(!checker.check(&station, &stored[..stored.len() - 2], "0123456789abcdef").await);
+        assert!(!checker.check(&station, &format!("{stored}$x"), "0123456789abcdef").await);
+        assert!(!checker.check(&station, "$gridlet-pending-sha256$$", "").await);
+        // the Argon2 path never takes a verifier for a PHC string
+        assert!(!verify_password(&stored, "0123456789abcdef"));
+        // and hashing through the checker gives an Argon2id hash of the password
+        let phc = checker.hash("0123456789abcdef").await.unwrap();
+        assert!(verify_password(&phc, "0123456789abcdef"));
     }
 
     #[tokio::test]

@@ -15,8 +15,8 @@
 //! Every change worth telling is published on the [`events::EventBus`] once
 //! it is durable.
 //!
-//! - [`admission`]: who may connect ([`admission::admit`]).
-//! - [`auth`]: station passwords (Argon2id) and their verification.
+//! - [`admission`]: who may connect, and what failing to costs ([`admission::Gatekeeper`]).
+//! - [`auth`]: station passwords (Argon2id; cheap verifiers while pending) and their verification.
 //! - [`commands`]: what the CSMS asks of stations, for both versions.
 //! - [`events`]: the live event bus.
 //! - [`convert`]: OCPP types to domain values and back.
