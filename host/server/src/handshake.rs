@@ -5,21 +5,28 @@
 //! Refusals are plain HTTP answers before any upgrade: `400` for a bad
 //! station id, a missing or unsupported subprotocol or a malformed
 //! `Authorization` header; `401` (with `WWW-Authenticate: Basic`) for every
-//! admission refusal alike, so the answer does not reveal which stations
-//! exist; `503` while storage fails or the server shuts down.
+//! authentication refusal alike, so the answer does not reveal which
+//! stations exist; `429` with `Retry-After` after too many failed attempts
+//! for the station id or from the address, or too many new pending
+//! stations this minute; `409` while another first connection for the
+//! same unknown id is being admitted; `503` when the pending-station limit
+//! is reached (with `Retry-After`), while storage fails, or while the
+//! server shuts down.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL, WWW_AUTHENTICATE};
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER, SEC_WEBSOCKET_PROTOCOL, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use domain::StationId;
 use ocpp::OcppVersion;
-use session::admission::{Admission, Credentials, admit};
+use session::admission::{Admission, Credentials, Refusal};
 
 use crate::{AppState, connection, now};
 
@@ -27,6 +34,7 @@ use crate::{AppState, connection, now};
 pub async fn ocpp_upgrade(
     State(state): State<Arc<AppState>>,
     Path(raw_station_id): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -49,22 +57,15 @@ pub async fn ocpp_upgrade(
     if *state.shutdown.borrow() {
         return (StatusCode::SERVICE_UNAVAILABLE, "server is shutting down").into_response();
     }
-    let admission = admit(
-        state.csms.storage.as_ref(),
-        &state.passwords,
-        &state.config.admission,
-        &station,
-        credentials.as_ref(),
-        now(),
-    )
-    .await;
+    // set by the server's accept loop (absent in tests that call the router directly)
+    let peer = peer.map(|Extension(ConnectInfo(address))| address.ip());
+    let admission =
+        state.gatekeeper.admit(state.csms.storage.as_ref(), &station, credentials.as_ref(), peer, now()).await;
     let registration = match admission {
         Ok(Admission::Admitted(registration)) => registration,
         Ok(Admission::Refused(reason)) => {
-            tracing::warn!(%station, %reason, "station connection refused");
-            let mut response = (StatusCode::UNAUTHORIZED, "unauthorized").into_response();
-            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"gridlet\""));
-            return response;
+            tracing::warn!(%station, ?peer, %reason, "station connection refused");
+            return refusal(reason, state.config.settings.pending_retry_secs);
         }
         Err(error) => {
             tracing::error!(%station, %error, "admission failed on storage");
@@ -79,6 +80,39 @@ pub async fn ocpp_upgrade(
         .max_frame_size(config.max_message_bytes.saturating_mul(2));
     upgrade.set_selected_protocol(HeaderValue::from_static(version.subprotocol()));
     upgrade.on_upgrade(move |socket| connection::run(socket, state, station, version, registration))
+}
+
+/// The HTTP answer to a refused handshake.
+fn refusal(reason: Refusal, pending_retry_secs: u32) -> Response {
+    let (status, message, retry_after) = match reason {
+        Refusal::TooManyFailures { retry_after_secs } => {
+            (StatusCode::TOO_MANY_REQUESTS, "too many failed attempts", Some(retry_after_secs))
+        }
+        Refusal::PendingRateExceeded { retry_after_secs } => {
+            (StatusCode::TOO_MANY_REQUESTS, "too many new stations; retry later", Some(retry_after_secs))
+        }
+        Refusal::PendingLimitReached => {
+            (StatusCode::SERVICE_UNAVAILABLE, "no room for new stations; retry later", Some(pending_retry_secs))
+        }
+        Refusal::ConcurrentFirstConnection => {
+            (StatusCode::CONFLICT, "another connection for this station is being admitted", None)
+        }
+        Refusal::UnknownStation
+        | Refusal::MissingCredentials
+        | Refusal::UsernameMismatch
+        | Refusal::WrongPassword
+        | Refusal::NoPasswordConfigured
+        | Refusal::PasswordBreaksRules => {
+            let mut response = (StatusCode::UNAUTHORIZED, "unauthorized").into_response();
+            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"gridlet\""));
+            return response;
+        }
+    };
+    let mut response = (status, message).into_response();
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// Picks the first subprotocol the station lists (in its order of

@@ -8,7 +8,9 @@
 //! one connection per station, and [`Network`] is the operator's handle on
 //! them (commands, remote starts, live events).
 //!
+//! - [`listener`]: the accept loop, with the handshake's deadline and cap.
 //! - [`handshake`]: subprotocol negotiation and HTTP Basic admission.
+//! - [`pending`]: the sweeper that expires pending stations never approved.
 //! - [`connection`]: the per-station WebSocket loop.
 //! - [`registry`]: connected stations and their command queues.
 //! - [`network`]: the operator's handle.
@@ -19,7 +21,9 @@
 
 pub mod connection;
 pub mod handshake;
+pub mod listener;
 pub mod network;
+pub mod pending;
 pub mod registry;
 
 use std::future::Future;
@@ -38,10 +42,11 @@ use tokio::sync::{Notify, watch};
 
 use domain::{Storage, Timestamp};
 use ocpp::OcppVersion;
-use session::admission::AdmissionPolicy;
+use session::admission::{AdmissionLimits, AdmissionPolicy, Gatekeeper};
 use session::auth::PasswordChecker;
 use session::{Csms, Settings};
 
+pub use crate::listener::ListenLimits;
 pub use crate::network::{Connection, Network, RemoteStartError};
 use crate::registry::Registry;
 
@@ -65,6 +70,12 @@ pub struct ServerConfig {
     pub ping_interval: Option<Duration>,
     /// Who may connect.
     pub admission: AdmissionPolicy,
+    /// What failed handshakes and pending stations may cost.
+    pub admission_limits: AdmissionLimits,
+    /// Bounds on connections still in their handshake.
+    pub listen: ListenLimits,
+    /// How often pending stations are counted and the expired ones removed.
+    pub pending_sweep_interval: Duration,
     /// Protocol settings (intervals).
     pub settings: Settings,
     /// How many password hashes may be verified at once.
@@ -85,6 +96,9 @@ impl ServerConfig {
             read_buffer_bytes: 1024,
             ping_interval: Some(Duration::from_secs(60)),
             admission,
+            admission_limits: AdmissionLimits::default(),
+            listen: ListenLimits::default(),
+            pending_sweep_interval: Duration::from_secs(60),
             settings: Settings::default(),
             password_check_parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
             replace_wait: Duration::from_secs(5),
@@ -100,8 +114,8 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Connected stations.
     pub registry: Registry,
-    /// Verifies station passwords.
-    pub passwords: PasswordChecker,
+    /// Decides handshakes (passwords, failure limits, pending stations).
+    pub gatekeeper: Gatekeeper,
     /// Flips to `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     /// Counts live connection tasks, so shutdown can wait for them.
@@ -166,7 +180,11 @@ impl Server {
         let (stop, stop_rx) = watch::channel(false);
         let state = Arc::new(AppState {
             csms: Arc::new(Csms::new(storage, config.settings)),
-            passwords: PasswordChecker::new(config.password_check_parallelism),
+            gatekeeper: Gatekeeper::new(
+                config.admission,
+                config.admission_limits,
+                PasswordChecker::new(config.password_check_parallelism),
+            ),
             config,
             registry: Registry::default(),
             shutdown: stop_rx,
@@ -198,7 +216,8 @@ impl Server {
     }
 
     /// Serves `router` on `listener` until `shutdown` completes, then closes
-    /// every station connection and returns once they have all ended.
+    /// every station connection and returns once they have all ended. The
+    /// pending-station sweeper runs meanwhile (see [`pending`]).
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -206,11 +225,14 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let Server { state, stop } = self;
-        let stop_signal = async move {
+        let sweeper = tokio::spawn(pending::sweep_periodically(state.clone()));
+        tokio::spawn(async move {
             shutdown.await;
             let _ = stop.send(true);
-        };
-        let served = axum::serve(listener, router).with_graceful_shutdown(stop_signal).await;
+        });
+        let served =
+            listener::serve_connections(listener, router, state.config.listen, state.shutdown.clone()).await;
+        sweeper.abort();
         state.connections.all_ended().await;
         served
     }
