@@ -192,3 +192,202 @@ async fn health_reports_connected_stations() {
     assert_eq!(body["connected_stations"], 1, "{body}");
     server.shutdown().await;
 }
+
+/// Opens a WebSocket by hand and answers with the HTTP status (101 when
+/// admitted) and the `Retry-After` header, if any. The socket is closed.
+async fn handshake_status(url: &str, basic: Option<(&str, &str)>) -> (u16, Option<u32>) {
+    let mut request = tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    let headers = request.headers_mut();
+    headers.insert("sec-websocket-protocol", "ocpp1.6".parse().unwrap());
+    if let Some((user, password)) = basic {
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{user}:{password}"));
+        headers.insert("authorization", format!("Basic {encoded}").parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((mut socket, response)) => {
+            let _ = socket.close(None).await;
+            (response.status().as_u16(), None)
+        }
+        Err(tungstenite::Error::Http(response)) => {
+            let retry = response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap());
+            (response.status().as_u16(), retry)
+        }
+        Err(other) => panic!("handshake failed unexpectedly: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_first_connections_keep_only_the_first_password() {
+    // (failure limits out of the way: this test makes many failures on purpose)
+    let server = TestServer::start_with(|config| {
+        config.admission_limits.max_failures_per_station = 100;
+        config.admission_limits.max_failures_per_address = 100;
+    })
+    .await;
+    let url = format!("{}/RACE-1", server.url());
+    let passwords: Vec<String> = (0..8).map(|n| format!("racing-password-{n:04}")).collect();
+    let attempts = passwords.iter().map(|password| {
+        let (url, password) = (url.clone(), password.clone());
+        tokio::spawn(async move { handshake_status(&url, Some(("RACE-1", &password))).await.0 })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    let admitted: Vec<usize> = (0..8).filter(|&n| statuses[n] == 101).collect();
+    assert_eq!(admitted.len(), 1, "exactly one first connection is admitted: {statuses:?}");
+    assert!(statuses.iter().all(|s| [101, 409, 401].contains(s)), "the others are refused: {statuses:?}");
+    // the admitted connection's password is the station's; every other is refused
+    let winner = &passwords[admitted[0]];
+    for (n, password) in passwords.iter().enumerate() {
+        let expected = if n == admitted[0] { 101 } else { 401 };
+        assert_eq!(handshake_status(&url, Some(("RACE-1", password))).await.0, expected, "password {n}");
+    }
+    let record = server.store.station(&StationId::parse("RACE-1").unwrap()).unwrap().unwrap();
+    assert_eq!(record.registration, Registration::Pending);
+    assert!(handshake_status(&url, Some(("RACE-1", winner))).await.0 == 101);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pending_station_must_present_a_password_ocpp_allows() {
+    let server = TestServer::start().await;
+    for bad in ["abc", "short-password1", &"x".repeat(41), "sixteen chars ok"] {
+        let url = format!("{}/WEAK-1", server.url());
+        assert_eq!(handshake_status(&url, Some(("WEAK-1", bad))).await.0, 401, "{bad:?}");
+    }
+    assert!(server.store.station(&StationId::parse("WEAK-1").unwrap()).unwrap().is_none(), "nothing was recorded");
+    // a password within the rules is kept (as a verifier, not the password)
+    let url = format!("{}/WEAK-1", server.url());
+    assert_eq!(handshake_status(&url, Some(("WEAK-1", PASSWORD))).await.0, 101);
+    let record = server.store.station(&StationId::parse("WEAK-1").unwrap()).unwrap().unwrap();
+    let stored = record.password_hash.unwrap();
+    assert!(session::auth::is_pending_verifier(&stored) && !stored.contains(PASSWORD), "{stored}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_approved_stations_verifier_becomes_an_argon2_hash() {
+    let server = TestServer::start().await;
+    let id = StationId::parse("UPGRADE-1").unwrap();
+    let url = format!("{}/UPGRADE-1", server.url());
+    assert_eq!(handshake_status(&url, Some(("UPGRADE-1", PASSWORD))).await.0, 101);
+    let mut record = server.store.station(&id).unwrap().unwrap();
+    assert!(session::auth::is_pending_verifier(record.password_hash.as_deref().unwrap()));
+    // a wrong password is refused while pending and after approval
+    assert_eq!(handshake_status(&url, Some(("UPGRADE-1", "another-password-00"))).await.0, 401);
+    record.registration = Registration::Accepted;
+    server.apply(Change::PutStation(record)).await;
+    assert_eq!(handshake_status(&url, Some(("UPGRADE-1", "another-password-00"))).await.0, 401);
+    assert_eq!(handshake_status(&url, Some(("UPGRADE-1", PASSWORD))).await.0, 101);
+    let phc = server.store.station(&id).unwrap().unwrap().password_hash.unwrap();
+    assert!(phc.starts_with("$argon2id$"), "{phc}");
+    assert!(session::auth::verify_password(&phc, PASSWORD));
+    assert_eq!(handshake_status(&url, Some(("UPGRADE-1", "another-password-00"))).await.0, 401);
+    assert_eq!(handshake_status(&url, Some(("UPGRADE-1", PASSWORD))).await.0, 101);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pending_stations_are_capped_and_rate_limited() {
+    // the cap: 5 pending stations, then 503 with Retry-After; nothing more recorded
+    let server = TestServer::start_with(|config| {
+        config.admission_limits.max_pending_stations = 5;
+        config.admission_limits.pending_per_minute = 1000;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let id = format!("MADE-UP-{n}");
+        statuses.push(handshake_status(&format!("{}/{id}", server.url()), None).await);
+    }
+    assert!(statuses[..5].iter().all(|s| s.0 == 101), "{statuses:?}");
+    assert!(statuses[5..].iter().all(|&s| s == (503, Some(7))), "refused with the pending retry interval: {statuses:?}");
+    let pending = server.store.stations(None, 100).unwrap();
+    assert_eq!(pending.len(), 5, "only the first five were recorded");
+    // known stations are not affected by the cap
+    server.register_station("KNOWN-1").await;
+    assert!(connect(&server, "KNOWN-1", OcppVersion::V201, Some(PASSWORD)).await.is_ok());
+    server.shutdown().await;
+
+    // the rate: 3 a minute, then 429 with the seconds until the next may come
+    let server = TestServer::start_with(|config| config.admission_limits.pending_per_minute = 3).await;
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        statuses.push(handshake_status(&format!("{}/RATED-{n}", server.url()), None).await);
+    }
+    assert!(statuses[..3].iter().all(|s| s.0 == 101), "{statuses:?}");
+    for (status, retry) in &statuses[3..] {
+        assert_eq!(*status, 429, "{statuses:?}");
+        assert!((1..=60).contains(&retry.unwrap()), "{statuses:?}");
+    }
+    assert_eq!(server.store.stations(None, 100).unwrap().len(), 3);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pending_stations_never_approved_expire() {
+    let server = TestServer::start_with(|config| {
+        config.admission_limits.pending_expiry_secs = 2;
+        config.admission_limits.max_pending_stations = 2;
+        config.pending_sweep_interval = std::time::Duration::from_millis(200);
+    })
+    .await;
+    for id in ["STALE-1", "STALE-2"] {
+        assert_eq!(handshake_status(&format!("{}/{id}", server.url()), None).await.0, 101);
+    }
+    // an approved one stays, whatever its age
+    server.register_station("APPROVED-1").await;
+    assert_eq!(handshake_status(&format!("{}/STALE-3", server.url()), None).await.0, 503, "the cap is full");
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        left = server.store.stations(None, 100).unwrap().into_iter().map(|s| s.id.to_string()).collect();
+        if left == ["APPROVED-1"] {
+            break;
+        }
+    }
+    assert_eq!(left, ["APPROVED-1"], "the pending stations expired, the approved one stayed");
+    // and the cap has room again
+    assert_eq!(handshake_status(&format!("{}/STALE-3", server.url()), None).await.0, 101);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_rate_limited_per_station_and_per_address() {
+    let server = TestServer::start_with(|config| {
+        config.admission_limits.max_failures_per_station = 4;
+        config.admission_limits.max_failures_per_address = 8;
+    })
+    .await;
+    server.register_station("GUESSED").await;
+    server.register_station("OTHER").await;
+    let url = format!("{}/GUESSED", server.url());
+    // the right password once, so this process remembers it
+    assert_eq!(handshake_status(&url, Some(("GUESSED", PASSWORD))).await.0, 101);
+    // a burst of concurrent guesses: at most 4 are verified, the rest refused at once
+    let guesses = (0..20).map(|n| {
+        let url = url.clone();
+        tokio::spawn(async move { handshake_status(&url, Some(("GUESSED", &format!("guess-number-{n:06}")))).await })
+    });
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| s.0 == 401).count(), 4, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| s.0 == 429 && s.1.is_some()).count(), 16, "{statuses:?}");
+    // the station itself is not locked out, and another station is unaffected
+    assert_eq!(handshake_status(&url, Some(("GUESSED", PASSWORD))).await.0, 101);
+    let other = format!("{}/OTHER", server.url());
+    assert_eq!(handshake_status(&other, Some(("OTHER", PASSWORD))).await.0, 101);
+    // per address: 8 failures in all, across station ids, then everything from it waits
+    for n in 0..8 {
+        let status = handshake_status(&other, Some(("OTHER", &format!("other-guess-{n:06}")))).await.0;
+        assert_eq!(status, if n < 4 { 401 } else { 429 }, "guess {n}");
+    }
+    server.register_station("THIRD").await;
+    let third = format!("{}/THIRD", server.url());
+    let (status, retry) = handshake_status(&third, Some(("THIRD", PASSWORD))).await;
+    assert_eq!((status, retry.is_some()), (429, true), "the address used up its failures");
+    server.shutdown().await;
+}

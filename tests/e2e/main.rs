@@ -12,6 +12,7 @@ mod charging;
 mod cli;
 mod commands;
 mod durability;
+mod exhaustion;
 mod harness;
 mod interop;
 mod loadgen;

@@ -17,6 +17,14 @@
 //! | `ocpp.remote_start_wait_secs` | `GRIDLET_OCPP_REMOTE_START_WAIT_SECS` | `60` |
 //! | `auth.unknown_stations` (`pending`/`reject`) | `GRIDLET_AUTH_UNKNOWN_STATIONS` | `pending` |
 //! | `auth.allow_stations_without_password` | `GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD` | `false` |
+//! | `auth.max_failures_per_station` | `GRIDLET_AUTH_MAX_FAILURES_PER_STATION` | `10` |
+//! | `auth.max_failures_per_address` | `GRIDLET_AUTH_MAX_FAILURES_PER_ADDRESS` | `30` |
+//! | `auth.failure_window_secs` | `GRIDLET_AUTH_FAILURE_WINDOW_SECS` | `60` |
+//! | `auth.max_pending_stations` | `GRIDLET_AUTH_MAX_PENDING_STATIONS` | `1000` |
+//! | `auth.pending_per_minute` | `GRIDLET_AUTH_PENDING_PER_MINUTE` | `60` |
+//! | `auth.pending_expiry_secs` | `GRIDLET_AUTH_PENDING_EXPIRY_SECS` | `86400` |
+//! | `http.header_read_timeout_secs` | `GRIDLET_HTTP_HEADER_READ_TIMEOUT_SECS` | `10` |
+//! | `http.max_handshaking_connections` | `GRIDLET_HTTP_MAX_HANDSHAKING_CONNECTIONS` | `1024` |
 //! | `storage.flush_interval_ms` | `GRIDLET_STORAGE_FLUSH_INTERVAL_MS` | `2` |
 //! | `pricing.running_cost` | `GRIDLET_PRICING_RUNNING_COST` | `true` |
 //! | `pricing.running_cost_interval_secs` (0 = at every reading) | `GRIDLET_PRICING_RUNNING_COST_INTERVAL_SECS` | `60` |
@@ -37,7 +45,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use ocpp::OcppVersion;
-use session::admission::{AdmissionPolicy, UnknownStationPolicy};
+use session::admission::{AdmissionLimits, AdmissionPolicy, UnknownStationPolicy};
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -51,6 +59,8 @@ pub struct Config {
     pub ocpp: OcppSection,
     /// Station admission.
     pub auth: AuthSection,
+    /// Connections before they are admitted.
+    pub http: HttpSection,
     /// Storage settings.
     pub storage: StorageSection,
     /// Tariffs on transactions.
@@ -90,6 +100,28 @@ pub struct AuthSection {
     pub unknown_stations: String,
     /// Whether known stations without a password may connect.
     pub allow_stations_without_password: bool,
+    /// Failed handshakes allowed per station id in a window.
+    pub max_failures_per_station: u32,
+    /// Failed handshakes allowed per source address in a window.
+    pub max_failures_per_address: u32,
+    /// The failure window.
+    pub failure_window_secs: u32,
+    /// The most stations waiting for approval.
+    pub max_pending_stations: usize,
+    /// The most new pending stations a minute.
+    pub pending_per_minute: u32,
+    /// A pending station not heard from for this long is removed.
+    pub pending_expiry_secs: u64,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSection {
+    /// How long a client has to send a complete request head.
+    pub header_read_timeout_secs: u64,
+    /// How many connections may be in their handshake at once.
+    pub max_handshaking_connections: usize,
 }
 
 /// `[storage]`
@@ -129,6 +161,7 @@ impl Default for Config {
             data_dir: PathBuf::from("gridlet-data"),
             ocpp: OcppSection::default(),
             auth: AuthSection::default(),
+            http: HttpSection::default(),
             storage: StorageSection::default(),
             pricing: PricingSection::default(),
             log: LogSection::default(),
@@ -153,7 +186,27 @@ impl Default for OcppSection {
 
 impl Default for AuthSection {
     fn default() -> Self {
-        AuthSection { unknown_stations: "pending".into(), allow_stations_without_password: false }
+        let limits = AdmissionLimits::default();
+        AuthSection {
+            unknown_stations: "pending".into(),
+            allow_stations_without_password: false,
+            max_failures_per_station: limits.max_failures_per_station,
+            max_failures_per_address: limits.max_failures_per_address,
+            failure_window_secs: limits.failure_window_secs,
+            max_pending_stations: limits.max_pending_stations,
+            pending_per_minute: limits.pending_per_minute,
+            pending_expiry_secs: limits.pending_expiry_secs,
+        }
+    }
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        let limits = server::ListenLimits::default();
+        HttpSection {
+            header_read_timeout_secs: limits.header_read_timeout.as_secs(),
+            max_handshaking_connections: limits.max_handshaking_connections,
+        }
     }
 }
 
@@ -234,6 +287,30 @@ impl Config {
         if let Some(v) = env("GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD") {
             self.auth.allow_stations_without_password = parse("GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD", &v)?;
         }
+        if let Some(v) = env("GRIDLET_AUTH_MAX_FAILURES_PER_STATION") {
+            self.auth.max_failures_per_station = parse("GRIDLET_AUTH_MAX_FAILURES_PER_STATION", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_AUTH_MAX_FAILURES_PER_ADDRESS") {
+            self.auth.max_failures_per_address = parse("GRIDLET_AUTH_MAX_FAILURES_PER_ADDRESS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_AUTH_FAILURE_WINDOW_SECS") {
+            self.auth.failure_window_secs = parse("GRIDLET_AUTH_FAILURE_WINDOW_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_AUTH_MAX_PENDING_STATIONS") {
+            self.auth.max_pending_stations = parse("GRIDLET_AUTH_MAX_PENDING_STATIONS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_AUTH_PENDING_PER_MINUTE") {
+            self.auth.pending_per_minute = parse("GRIDLET_AUTH_PENDING_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_AUTH_PENDING_EXPIRY_SECS") {
+            self.auth.pending_expiry_secs = parse("GRIDLET_AUTH_PENDING_EXPIRY_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_HTTP_HEADER_READ_TIMEOUT_SECS") {
+            self.http.header_read_timeout_secs = parse("GRIDLET_HTTP_HEADER_READ_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_HTTP_MAX_HANDSHAKING_CONNECTIONS") {
+            self.http.max_handshaking_connections = parse("GRIDLET_HTTP_MAX_HANDSHAKING_CONNECTIONS", &v)?;
+        }
         if let Some(v) = env("GRIDLET_STORAGE_FLUSH_INTERVAL_MS") {
             self.storage.flush_interval_ms = parse("GRIDLET_STORAGE_FLUSH_INTERVAL_MS", &v)?;
         }
@@ -271,6 +348,12 @@ impl Config {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be \"text\" or \"json\", got {:?}", self.log.format);
         }
+        if self.auth.failure_window_secs == 0 {
+            bail!("auth.failure_window_secs must be at least 1");
+        }
+        if self.http.header_read_timeout_secs == 0 || self.http.max_handshaking_connections == 0 {
+            bail!("http.header_read_timeout_secs and http.max_handshaking_connections must be at least 1");
+        }
         if self.storage.flush_interval_ms > 1000 {
             bail!("storage.flush_interval_ms must be at most 1000, got {}", self.storage.flush_interval_ms);
         }
@@ -306,6 +389,18 @@ impl Config {
             allow_stations_without_password: self.auth.allow_stations_without_password,
         };
         let mut config = server::ServerConfig::new(admission);
+        config.admission_limits = AdmissionLimits {
+            max_failures_per_station: self.auth.max_failures_per_station,
+            max_failures_per_address: self.auth.max_failures_per_address,
+            failure_window_secs: self.auth.failure_window_secs,
+            max_pending_stations: self.auth.max_pending_stations,
+            pending_per_minute: self.auth.pending_per_minute,
+            pending_expiry_secs: self.auth.pending_expiry_secs,
+        };
+        config.listen = server::ListenLimits {
+            header_read_timeout: Duration::from_secs(self.http.header_read_timeout_secs),
+            max_handshaking_connections: self.http.max_handshaking_connections,
+        };
         config.versions = self.ocpp_versions()?;
         config.max_message_bytes = self.ocpp.max_message_bytes;
         config.ping_interval =
@@ -384,6 +479,27 @@ mod tests {
         assert_eq!(defaults.running_cost_interval_secs, 60);
         let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_PRICING_RUNNING_COST", "maybe")])).unwrap_err());
         assert!(error.contains("GRIDLET_PRICING_RUNNING_COST"), "{error}");
+    }
+
+    #[test]
+    fn admission_limits_reach_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gridlet.toml");
+        std::fs::write(
+            &file,
+            "[auth]\nmax_pending_stations = 5\npending_per_minute = 2\n[http]\nheader_read_timeout_secs = 3\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[("GRIDLET_AUTH_MAX_FAILURES_PER_ADDRESS", "4")])).unwrap();
+        let server = config.server_config().unwrap();
+        assert_eq!(server.admission_limits.max_pending_stations, 5);
+        assert_eq!(server.admission_limits.pending_per_minute, 2);
+        assert_eq!(server.admission_limits.max_failures_per_address, 4);
+        assert_eq!(server.admission_limits.max_failures_per_station, 10);
+        assert_eq!(server.listen.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(server.listen.max_handshaking_connections, 1024);
+        let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_HTTP_HEADER_READ_TIMEOUT_SECS", "0")])).unwrap_err());
+        assert!(error.contains("header_read_timeout_secs"), "{error}");
     }
 
     #[test]
