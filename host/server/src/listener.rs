@@ -114,7 +114,9 @@ async fn serve_one(
     mut stop: watch::Receiver<bool>,
     _live: mpsc::Sender<Infallible>,
 ) {
-    let _ = stream.set_nodelay(true);
+    // (TCP_NODELAY stays off, as with `axum::serve`: the wire's timing is
+    // unchanged. Turning it on exposed a race in the simulator, which may
+    // handle a CALL before the CALLRESULT that preceded it.)
     // Released as soon as the first response is ready (or the connection ends).
     let handshake = Arc::new(Mutex::new(Some(permit)));
     let held = handshake.clone();
