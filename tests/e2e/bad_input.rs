@@ -194,3 +194,134 @@ async fn binary_frames_are_answered_and_ignored() {
     assert_eq!(answer[1], "hb");
     server.shutdown().await;
 }
+
+/// Sends each `(action, payload, words)` case and asserts it is refused with
+/// `PropertyConstraintViolation`, a description containing every one of
+/// `words`, and the connection still up.
+async fn assert_refused(connection: &mut Connection, cases: &[(&str, Value, &[&str])]) {
+    for (n, (action, payload, words)) in cases.iter().enumerate() {
+        let id = format!("r{n}");
+        let reply = exchange(connection, &json!([2, id, action, payload]).to_string()).await;
+        let case = format!("{} {action} {payload}", connection.version());
+        assert_call_error(&reply, &id, "PropertyConstraintViolation", &case);
+        let description = reply[3].as_str().unwrap_or_default();
+        for word in *words {
+            assert!(description.contains(word), "{case}: {description:?} names {word:?}");
+        }
+        still_up(connection).await;
+    }
+}
+
+/// The measurand energy is billed on.
+const ENERGY: &str = "Energy.Active.Import.Register";
+
+/// A 1.6 sampled value of `measurand` in `unit`, `value` as the station writes it.
+fn v16_reading(value: &str, measurand: &str, unit: &str) -> Value {
+    json!({"timestamp": "2026-11-21T08:05:00.000Z", "sampledValue": [{"value": value, "measurand": measurand, "unit": unit}]})
+}
+
+#[tokio::test]
+async fn absurd_v16_readings_are_refused_and_nothing_is_stored() {
+    let server = TestServer::start().await;
+    server.add_token("TAG").await;
+    let mut connection = connect(&server, "ABSURD16", OcppVersion::V16).await;
+    let started = connection
+        .call("StartTransaction", json!({"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": "2026-11-21T08:00:00.000Z"}))
+        .await
+        .unwrap();
+    let tx_id = started["transactionId"].as_i64().unwrap();
+    let station = domain::StationId::parse("ABSURD16").unwrap();
+    let store = &server.store;
+    let number = store.transaction_by_station_tx_id(&station, &tx_id.to_string()).unwrap().unwrap().number;
+    let before = store.transaction(number).unwrap().unwrap();
+
+    let energy = ENERGY;
+    let values = |reading: Value| json!({"connectorId": 1, "transactionId": tx_id, "meterValue": [reading]});
+    let out_of_range: &[&str] = &[ENERGY, "is out of range", "between 0 and 1e12 Wh"];
+    let cases: Vec<(&str, Value, &[&str])> = vec![
+        ("MeterValues", values(v16_reading("1e308", energy, "Wh")), &[ENERGY, "1e308", "between 0 and 1e12 Wh"]),
+        ("MeterValues", values(v16_reading("-1e308", energy, "Wh")), out_of_range),
+        ("MeterValues", values(v16_reading("2000000000", energy, "kWh")), out_of_range),
+        ("MeterValues", values(v16_reading("NaN", energy, "Wh")), &[ENERGY, "NaN", "is not a finite number"]),
+        ("MeterValues", values(v16_reading("inf", energy, "Wh")), &["inf", "is not a finite number"]),
+        ("MeterValues", values(v16_reading("-infinity", "Power.Active.Import", "W")), &["Power.Active.Import", "is not a finite number"]),
+        ("MeterValues", values(v16_reading("lots", energy, "Wh")), &["\"lots\"", "is not a decimal number"]),
+        ("MeterValues", values(v16_reading("150", "SoC", "Percent")), &["SoC", "150", "between 0 and 100 %"]),
+        ("MeterValues", values(v16_reading("1e13", "Current.Import", "A")), &["Current.Import", "at most 1e12 in magnitude"]),
+        ("StartTransaction", json!({"connectorId": 2, "idTag": "TAG", "meterStart": -5, "timestamp": "2026-11-21T08:00:00.000Z"}),
+            &["meterStart", "-5", "between 0 and 1e12 Wh"]),
+        ("StartTransaction", json!({"connectorId": 2, "idTag": "TAG", "meterStart": 9_000_000_000_000_000_000_i64, "timestamp": "2026-11-21T08:00:00.000Z"}),
+            &["meterStart", "9000000000000000000"]),
+        ("StopTransaction", json!({"transactionId": tx_id, "meterStop": -1, "timestamp": "2026-11-21T08:10:00.000Z"}),
+            &["meterStop", "-1", "between 0 and 1e12 Wh"]),
+        ("StopTransaction", json!({"transactionId": tx_id, "meterStop": 2000, "timestamp": "2026-11-21T08:10:00.000Z",
+            "transactionData": [v16_reading("1e308", energy, "Wh")]}), out_of_range),
+    ];
+    assert_refused(&mut connection, &cases).await;
+
+    assert_eq!(store.transaction(number).unwrap().unwrap(), before, "the transaction is unchanged");
+    assert_eq!(before.meter_start_wh, Some(1000.0));
+    assert!(before.running_cost.is_none() && before.pricing.is_none());
+    assert!(store.meter_samples(number).unwrap().is_empty(), "no reading was stored");
+    assert!(store.evse_samples(&station, 1, 10).unwrap().is_empty(), "no connector reading was stored");
+    assert_eq!(store.transactions(None, 10).unwrap().len(), 1, "no transaction came of refused starts");
+
+    // sensible readings still count, and so does a sensible stop
+    connection.call("MeterValues", values(v16_reading("1.5", energy, "kWh"))).await.unwrap();
+    connection
+        .call("StopTransaction", json!({"transactionId": tx_id, "meterStop": 2500, "timestamp": "2026-11-21T08:10:00.000Z"}))
+        .await
+        .unwrap();
+    let ended = store.transaction(number).unwrap().unwrap();
+    assert_eq!(ended.energy_wh(), Some(1500.0), "{ended:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn absurd_v201_readings_are_refused_and_nothing_is_stored() {
+    let server = TestServer::start().await;
+    server.add_token("TAG").await;
+    let mut connection = connect(&server, "ABSURD201", OcppVersion::V201).await;
+    let energy = ENERGY;
+    let reading = |minute: u32, value: f64, measurand: &str, unit: &str, multiplier: i64| {
+        json!([{"timestamp": format!("2026-11-21T08:{minute:02}:00.000Z"),
+            "sampledValue": [{"value": value, "measurand": measurand, "unitOfMeasure": {"unit": unit, "multiplier": multiplier}}]}])
+    };
+    let event = |event_type: &str, seq_no: u64, meter_value: Value| {
+        json!({"eventType": event_type, "timestamp": "2026-11-21T08:05:00.000Z", "triggerReason": "MeterValuePeriodic",
+            "seqNo": seq_no, "transactionInfo": {"transactionId": "T1"}, "evse": {"id": 1, "connectorId": 1},
+            "idToken": {"idToken": "TAG", "type": "ISO14443"}, "meterValue": meter_value})
+    };
+    connection.call("TransactionEvent", event("Started", 0, reading(0, 1000.0, energy, "Wh", 0))).await.unwrap();
+    let station = domain::StationId::parse("ABSURD201").unwrap();
+    let store = &server.store;
+    let number = store.transaction_by_station_tx_id(&station, "T1").unwrap().unwrap().number;
+    let before = store.transaction(number).unwrap().unwrap();
+    let samples_before = store.meter_samples(number).unwrap();
+
+    let meter_values = |meter_value: Value| json!({"evseId": 1, "meterValue": meter_value});
+    let out_of_range: &[&str] = &[ENERGY, "is out of range", "between 0 and 1e12 Wh"];
+    let cases: Vec<(&str, Value, &[&str])> = vec![
+        ("MeterValues", meter_values(reading(5, 1e308, energy, "Wh", 0)), &[ENERGY, "1e308", "between 0 and 1e12 Wh"]),
+        ("MeterValues", meter_values(reading(5, -1e308, energy, "Wh", 0)), out_of_range),
+        ("MeterValues", meter_values(reading(5, 1e300, energy, "kWh", 10)), &[ENERGY, "after unit conversion"]),
+        ("MeterValues", meter_values(reading(5, 101.0, "SoC", "Percent", 0)), &["SoC", "between 0 and 100 %"]),
+        ("TransactionEvent", event("Updated", 1, reading(5, -5.0, energy, "Wh", 0)), out_of_range),
+        ("TransactionEvent", event("Updated", 1, reading(5, 5e12, "Power.Active.Export", "W", 0)), &["Power.Active.Export", "at most 1e12"]),
+        ("TransactionEvent", event("Ended", 1, reading(5, 1e308, energy, "Wh", 0)), out_of_range),
+    ];
+    assert_refused(&mut connection, &cases).await;
+
+    assert_eq!(store.transaction(number).unwrap().unwrap(), before, "the transaction is unchanged");
+    assert_eq!(store.meter_samples(number).unwrap(), samples_before, "no reading was stored");
+    assert!(store.evse_samples(&station, 1, 10).unwrap().is_empty(), "no EVSE reading was stored");
+    assert!(store.transaction_event(number, 1).unwrap().is_none(), "refused events are not recorded");
+
+    // power flowing back and signed net energy are fine; then a sensible end
+    connection.call("MeterValues", meter_values(reading(5, -7.2, "Power.Active.Import", "kW", 0))).await.unwrap();
+    connection.call("MeterValues", meter_values(reading(5, -3.0, "Energy.Active.Net", "kWh", 0))).await.unwrap();
+    connection.call("TransactionEvent", event("Ended", 1, reading(10, 2.5, energy, "kWh", 0))).await.unwrap();
+    let ended = store.transaction(number).unwrap().unwrap();
+    assert_eq!(ended.energy_wh(), Some(1500.0), "{ended:?}");
+    server.shutdown().await;
+}

@@ -10,7 +10,8 @@
 //! - [`station`]: [`StationId`], [`Station`], its registration and boot facts.
 //! - [`connector`]: [`EvseConnector`] addresses and [`ConnectorStatus`] reports.
 //! - [`token`]: stored [`IdTokenRecord`]s and the [`authorize`] rule.
-//! - [`meter`]: [`MeterSample`]s and unit normalisation.
+//! - [`meter`]: [`MeterSample`]s, unit normalisation and what a reading
+//!   must be to be stored.
 //! - [`transaction`]: the version-neutral [`Transaction`] and its rules.
 //! - [`event`]: the per-station log of notifications ([`StationEvent`]).
 //! - [`device_model`]: variables a 2.0.1 station reports about itself.

@@ -44,6 +44,7 @@ use ocpp::{Call, CallError, CallResult, ErrorCode, Frame, Matched, OcppVersion, 
 use serde_json::Value;
 
 use domain::event::StationEventKind;
+use domain::meter::ImplausibleReading;
 use domain::{
     Authorization, Change, ChangeSet, IdToken, Notification, Pricer, ProtocolVersion, Registration,
     ReservationState, StationEvent, StationId, Storage, StorageError, Timestamp,
@@ -212,6 +213,13 @@ pub(crate) enum Failure {
 impl From<StorageError> for Failure {
     fn from(e: StorageError) -> Self {
         Failure::Storage(e)
+    }
+}
+
+/// A reading that makes no sense refuses the whole message.
+impl From<ImplausibleReading> for Failure {
+    fn from(e: ImplausibleReading) -> Self {
+        Failure::Refuse(ErrorCode::PropertyConstraintViolation, e.to_string())
     }
 }
 

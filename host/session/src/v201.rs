@@ -120,7 +120,7 @@ impl StationSession {
                 let change = Change::AddEvseSamples {
                     station: self.station.clone(),
                     evse: id(values.evse_id, "evseId")?,
-                    samples: v201_samples(&values.meter_value),
+                    samples: v201_samples(&values.meter_value)?,
                 };
                 Ok(Handled::storing(payload(&v201::MeterValuesResponse::<ocpp::ocpp_types::NoCustomData> { custom_data: None })?, change.into()))
             }
@@ -242,7 +242,7 @@ impl StationSession {
             stopped_reason: info.stopped_reason.as_ref().map(wire_name),
             reservation_id: request.reservation_id,
             remote_start_id: info.remote_start_id,
-            samples: v201_samples(request.meter_value.as_deref().unwrap_or_default()),
+            samples: v201_samples(request.meter_value.as_deref().unwrap_or_default())?,
         };
 
         let existing = self.storage().transaction_by_station_tx_id(&self.station, &event.station_tx_id)?;
