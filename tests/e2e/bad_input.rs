@@ -325,3 +325,61 @@ async fn absurd_v201_readings_are_refused_and_nothing_is_stored() {
     assert_eq!(ended.energy_wh(), Some(1500.0), "{ended:?}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn connectors_beyond_the_limits_are_refused_and_nothing_is_stored() {
+    let server = TestServer::start().await; // default limits: 32 EVSEs, 8 connectors each
+    server.add_token("TAG").await;
+    let now = "2026-11-21T08:00:00.000Z";
+
+    let mut v16 = connect(&server, "MANY16", OcppVersion::V16).await;
+    let status = |connector: i64| json!({"connectorId": connector, "errorCode": "NoError", "status": "Available"});
+    let cases: Vec<(&str, Value, &[&str])> = vec![
+        ("StatusNotification", status(2_000_000_000), &["connectorId 2000000000", "from 0 to 32"]),
+        ("StatusNotification", status(33), &["connectorId 33", "from 0 to 32"]),
+        ("StartTransaction", json!({"connectorId": 33, "idTag": "TAG", "meterStart": 0, "timestamp": now}), &["connectorId 33"]),
+        ("MeterValues", json!({"connectorId": 1_000_000, "meterValue": [v16_reading("1", "Voltage", "V")]}), &["connectorId 1000000"]),
+    ];
+    assert_refused(&mut v16, &cases).await;
+    v16.call("StatusNotification", status(32)).await.unwrap();
+    let station = domain::StationId::parse("MANY16").unwrap();
+    let statuses = server.store.connector_statuses(&station).unwrap();
+    let kept: Vec<_> = statuses.iter().map(|s| s.location).collect();
+    assert_eq!(kept, [domain::EvseConnector::from_v16(32)], "only the connector within the limit is kept");
+    assert!(server.store.evse_samples(&station, 1_000_000, 10).unwrap().is_empty());
+    assert!(server.store.transactions(None, 10).unwrap().is_empty());
+
+    let mut v201 = connect(&server, "MANY201", OcppVersion::V201).await;
+    let status = |evse: i64, connector: i64| json!({"timestamp": now, "connectorStatus": "Available", "evseId": evse, "connectorId": connector});
+    let cases: Vec<(&str, Value, &[&str])> = vec![
+        ("StatusNotification", status(2_000_000_000, 1), &["evseId 2000000000", "from 0 to 32"]),
+        ("StatusNotification", status(1, 9), &["connectorId 9", "from 0 to 8"]),
+        ("TransactionEvent", json!({"eventType": "Started", "timestamp": now, "triggerReason": "Authorized", "seqNo": 0,
+            "transactionInfo": {"transactionId": "T1"}, "evse": {"id": 40, "connectorId": 1}}), &["evse.id 40"]),
+        ("TransactionEvent", json!({"eventType": "Started", "timestamp": now, "triggerReason": "Authorized", "seqNo": 0,
+            "transactionInfo": {"transactionId": "T1"}, "evse": {"id": 1, "connectorId": 100}}), &["evse.connectorId 100"]),
+        ("MeterValues", json!({"evseId": 33, "meterValue": [{"timestamp": now, "sampledValue": [{"value": 230.0, "measurand": "Voltage"}]}]}),
+            &["evseId 33"]),
+        ("NotifyReport", json!({"requestId": 1, "generatedAt": now, "seqNo": 0, "reportData": [{
+            "component": {"name": "Connector", "evse": {"id": 99, "connectorId": 1}}, "variable": {"name": "AvailabilityState"},
+            "variableAttribute": [{"value": "Available"}]}]}), &["evse.id 99"]),
+    ];
+    assert_refused(&mut v201, &cases).await;
+    let station = domain::StationId::parse("MANY201").unwrap();
+    assert!(server.store.connector_statuses(&station).unwrap().is_empty(), "no status was kept");
+    assert!(server.store.evse_samples(&station, 33, 10).unwrap().is_empty());
+    assert!(server.store.reported_variables(&station).unwrap().is_empty());
+    assert!(server.store.transactions(None, 10).unwrap().is_empty(), "no transaction came of refused events");
+    server.shutdown().await;
+
+    // the limits are the operator's
+    let server = TestServer::start_with(|config| {
+        config.settings.connector_limits = domain::ConnectorLimits { max_evse_id: 2, max_connector_id: 1 };
+    })
+    .await;
+    let mut v16 = connect(&server, "SMALL16", OcppVersion::V16).await;
+    let status = |connector: i64| json!({"connectorId": connector, "errorCode": "NoError", "status": "Available"});
+    assert_refused(&mut v16, &[("StatusNotification", status(3), &["connectorId 3", "from 0 to 2"])]).await;
+    v16.call("StatusNotification", status(2)).await.unwrap();
+    server.shutdown().await;
+}

@@ -18,13 +18,12 @@ fn opt_string<S: AsRef<str>>(value: &Option<S>) -> Option<String> {
     value.as_ref().map(|v| v.as_ref().to_owned())
 }
 
-fn connector(connector_id: i64) -> Result<EvseConnector, Failure> {
-    u32::try_from(connector_id)
-        .map(EvseConnector::from_v16)
-        .map_err(|_| Failure::Refuse(ErrorCode::PropertyConstraintViolation, format!("connectorId {connector_id} is out of range")))
-}
-
 impl StationSession {
+    /// The address of 1.6 `connectorId`, within the configured limits.
+    fn connector(&self, connector_id: i64) -> Result<EvseConnector, Failure> {
+        Ok(self.csms.settings.connector_limits.v16_connector(connector_id)?)
+    }
+
     pub(crate) fn handle_v16(&mut self, request: StationRequest, now: Timestamp) -> Result<Handled, Failure> {
         match request {
             StationRequest::BootNotification(boot) => {
@@ -62,7 +61,7 @@ impl StationSession {
                 })?;
                 let report = ConnectorStatus {
                     station: self.station.clone(),
-                    location: connector(status.connector_id)?,
+                    location: self.connector(status.connector_id)?,
                     state,
                     error_code: (error_code != "NoError").then_some(error_code),
                     info: opt_string(&status.info),
@@ -147,7 +146,7 @@ impl StationSession {
     fn start_transaction(&mut self, start: v16::StartTransactionRequest, now: Timestamp) -> Result<Handled, Failure> {
         check_register_wh("meterStart", start.meter_start)?;
         let start = V16Start {
-            location: connector(start.connector_id)?,
+            location: self.connector(start.connector_id)?,
             id_token: IdToken::untyped(start.id_tag.as_str()),
             meter_start_wh: start.meter_start,
             started_at: time(&start.timestamp),
@@ -177,7 +176,7 @@ impl StationSession {
     }
 
     fn meter_values(&mut self, values: v16::MeterValuesRequest, now: Timestamp) -> Result<Handled, Failure> {
-        let location = connector(values.connector_id)?;
+        let location = self.connector(values.connector_id)?;
         let mut samples = Vec::new();
         for meter_value in &values.meter_value {
             samples.extend(v16_samples(&meter_value.timestamp, &meter_value.sampled_value)?);
