@@ -383,3 +383,53 @@ async fn connectors_beyond_the_limits_are_refused_and_nothing_is_stored() {
     v16.call("StatusNotification", status(2)).await.unwrap();
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn invalid_utf8_closes_with_1007_and_other_stations_carry_on() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+    let disconnected_for_utf8 = |log: &[domain::StationEvent]| {
+        log.iter().any(|e| matches!(&e.kind, domain::event::StationEventKind::Disconnected { reason } if reason.contains("UTF-8")))
+    };
+
+    let server = TestServer::start().await;
+    let bystander = connect(&server, "BYSTANDER", OcppVersion::V16).await;
+    server.register_station("GARBLED").await;
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("{}/GARBLED", server.url())).unwrap();
+    let headers = request.headers_mut();
+    headers.insert("sec-websocket-protocol", "ocpp1.6".parse().unwrap());
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("GARBLED:{PASSWORD}"));
+    headers.insert("authorization", format!("Basic {basic}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    // a text frame whose payload is not UTF-8 (0xff never is)
+    let garbled = b"[2,\"u1\",\"Heartbeat\",{\"x\":\"\xff\xfe\"}]".to_vec();
+    socket.send(Message::Frame(Frame::message(garbled, OpCode::Data(Data::Text), true))).await.unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a close frame within 5 s");
+    let close = close.expect("the close frame has a code");
+    assert_eq!(u16::from(close.code), 1007, "{close:?}");
+
+    still_up(&bystander).await;
+    let garbled_id = domain::StationId::parse("GARBLED").unwrap();
+    let mut log = Vec::new();
+    for _ in 0..50 {
+        log = server.store.station_events(&garbled_id, 10).unwrap();
+        if disconnected_for_utf8(&log) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(disconnected_for_utf8(&log), "the disconnection says why: {log:?}");
+    server.shutdown().await;
+}
