@@ -165,16 +165,29 @@ async fn oversized_messages_are_refused() {
     }
 }
 
+/// A plain WebSocket (no OCPP client in between) to `server` as station
+/// `id`, registered with [`PASSWORD`], offering `subprotocol`: for frames the
+/// simulator would never send.
+async fn raw_socket(
+    server: &TestServer,
+    id: &str,
+    subprotocol: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    server.register_station(id).await;
+    let url = format!("{}/{id}", server.url());
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    let headers = request.headers_mut();
+    headers.insert("sec-websocket-protocol", subprotocol.parse().unwrap());
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{id}:{PASSWORD}"));
+    headers.insert("authorization", format!("Basic {basic}").parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+}
+
 #[tokio::test]
 async fn binary_frames_are_answered_and_ignored() {
     let server = TestServer::start().await;
-    server.register_station("BINARY").await;
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("{}/BINARY", server.url())).unwrap();
-    let headers = request.headers_mut();
-    headers.insert("sec-websocket-protocol", "ocpp2.0.1".parse().unwrap());
-    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("BINARY:{PASSWORD}"));
-    headers.insert("authorization", format!("Basic {basic}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = raw_socket(&server, "BINARY", "ocpp2.0.1").await;
     socket.send(Message::Binary(vec![0x92, 0x02].into())).await.unwrap();
     let reply = loop {
         match socket.next().await.unwrap().unwrap() {
@@ -395,13 +408,7 @@ async fn invalid_utf8_closes_with_1007_and_other_stations_carry_on() {
 
     let server = TestServer::start().await;
     let bystander = connect(&server, "BYSTANDER", OcppVersion::V16).await;
-    server.register_station("GARBLED").await;
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("{}/GARBLED", server.url())).unwrap();
-    let headers = request.headers_mut();
-    headers.insert("sec-websocket-protocol", "ocpp1.6".parse().unwrap());
-    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("GARBLED:{PASSWORD}"));
-    headers.insert("authorization", format!("Basic {basic}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = raw_socket(&server, "GARBLED", "ocpp1.6").await;
 
     // a text frame whose payload is not UTF-8 (0xff never is)
     let garbled = b"[2,\"u1\",\"Heartbeat\",{\"x\":\"\xff\xfe\"}]".to_vec();
