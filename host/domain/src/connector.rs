@@ -4,6 +4,11 @@
 //! 2.0.1's EVSE id and connector id as they are, and an OCPP 1.6 connector
 //! `N` as EVSE `N` with a single connector `1`. Connector 0 of 1.6 (and EVSE
 //! 0 of 2.0.1) is the station as a whole, [`EvseConnector::STATION`].
+//!
+//! A station may only name EVSEs and connectors up to the operator's
+//! [`ConnectorLimits`]: every id in a message is checked before anything is
+//! kept for it, so a station cannot make Gridlet keep state for connectors it
+//! does not have.
 
 use std::fmt;
 
@@ -32,6 +37,59 @@ impl EvseConnector {
     pub fn v16_connector_id(self) -> u32 {
         self.evse
     }
+}
+
+/// The highest EVSE id and connector id (per EVSE) a station may name.
+/// An OCPP 1.6 `connectorId` is an EVSE id here (connector `N` is EVSE `N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectorLimits {
+    /// The highest EVSE id (2.0.1 `evseId`, 1.6 `connectorId`).
+    pub max_evse_id: u32,
+    /// The highest connector id on one EVSE (2.0.1 `connectorId`).
+    pub max_connector_id: u32,
+}
+
+impl Default for ConnectorLimits {
+    /// 32 EVSEs of up to 8 connectors each: more than any station has.
+    fn default() -> Self {
+        ConnectorLimits { max_evse_id: 32, max_connector_id: 8 }
+    }
+}
+
+/// An EVSE or connector id outside 0 ..= the configured maximum.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {id} is out of range: this server accepts {field} from 0 to {max}")]
+pub struct IdOutOfRange {
+    /// The id's name in the message, e.g. `connectorId` or `evse.id`.
+    pub field: String,
+    /// The id the station sent.
+    pub id: i64,
+    /// The highest id accepted.
+    pub max: u32,
+}
+
+impl ConnectorLimits {
+    /// `id`, the EVSE id named `field` in the message, if it is within the limit.
+    pub fn evse(&self, field: &str, id: i64) -> Result<u32, IdOutOfRange> {
+        within(field, id, self.max_evse_id)
+    }
+
+    /// `id`, the connector id named `field` in the message, if it is within the limit.
+    pub fn connector(&self, field: &str, id: i64) -> Result<u32, IdOutOfRange> {
+        within(field, id, self.max_connector_id)
+    }
+
+    /// The address of OCPP 1.6 `connectorId` `id`, if it is within the EVSE limit.
+    pub fn v16_connector(&self, id: i64) -> Result<EvseConnector, IdOutOfRange> {
+        self.evse("connectorId", id).map(EvseConnector::from_v16)
+    }
+}
+
+fn within(field: &str, id: i64, max: u32) -> Result<u32, IdOutOfRange> {
+    u32::try_from(id)
+        .ok()
+        .filter(|id| *id <= max)
+        .ok_or_else(|| IdOutOfRange { field: field.to_owned(), id, max })
 }
 
 impl fmt::Display for EvseConnector {
@@ -141,6 +199,22 @@ mod tests {
         assert_eq!(EvseConnector::from_v16(0), EvseConnector::STATION);
         assert_eq!(EvseConnector::from_v16(2), EvseConnector { evse: 2, connector: 1 });
         assert_eq!(EvseConnector::from_v16(2).v16_connector_id(), 2);
+    }
+
+    #[test]
+    fn ids_beyond_the_limits_are_refused_with_the_field_named() {
+        let limits = ConnectorLimits { max_evse_id: 4, max_connector_id: 2 };
+        assert_eq!(limits.v16_connector(4), Ok(EvseConnector { evse: 4, connector: 1 }));
+        assert_eq!(limits.v16_connector(0), Ok(EvseConnector::STATION));
+        assert_eq!(limits.connector("connectorId", 2), Ok(2));
+        assert_eq!(
+            limits.v16_connector(2_000_000_000).unwrap_err().to_string(),
+            "connectorId 2000000000 is out of range: this server accepts connectorId from 0 to 4"
+        );
+        assert!(limits.evse("evseId", 5).is_err());
+        assert!(limits.evse("evseId", -1).is_err());
+        assert!(limits.connector("evse.connectorId", 3).is_err());
+        assert!(limits.connector("connectorId", i64::MAX).is_err());
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! OCPP 1.6 and 2.0.1.
 //!
 //! - [`station`]: [`StationId`], [`Station`], its registration and boot facts.
-//! - [`connector`]: [`EvseConnector`] addresses and [`ConnectorStatus`] reports.
+//! - [`connector`]: [`EvseConnector`] addresses, the [`ConnectorLimits`] a
+//!   station must stay within, and [`ConnectorStatus`] reports.
 //! - [`token`]: stored [`IdTokenRecord`]s and the [`authorize`] rule.
-//! - [`meter`]: [`MeterSample`]s and unit normalisation.
+//! - [`meter`]: [`MeterSample`]s, unit normalisation and what a reading
+//!   must be to be stored.
 //! - [`transaction`]: the version-neutral [`Transaction`] and its rules.
 //! - [`event`]: the per-station log of notifications ([`StationEvent`]).
 //! - [`device_model`]: variables a 2.0.1 station reports about itself.
@@ -37,7 +39,7 @@ pub mod token;
 pub mod transaction;
 pub mod uptime;
 
-pub use connector::{ConnectorState, ConnectorStatus, EvseConnector};
+pub use connector::{ConnectorLimits, ConnectorState, ConnectorStatus, EvseConnector};
 pub use device_model::{ReportedVariable, VariableAttribute};
 pub use event::{StationEvent, StationEventKind};
 pub use meter::MeterSample;

@@ -15,6 +15,8 @@
 //! | `ocpp.offline_grace_secs` | `GRIDLET_OCPP_OFFLINE_GRACE_SECS` | `60` |
 //! | `ocpp.command_timeout_secs` | `GRIDLET_OCPP_COMMAND_TIMEOUT_SECS` | `30` |
 //! | `ocpp.remote_start_wait_secs` | `GRIDLET_OCPP_REMOTE_START_WAIT_SECS` | `60` |
+//! | `ocpp.max_evse_id` (also 1.6's highest `connectorId`) | `GRIDLET_OCPP_MAX_EVSE_ID` | `32` |
+//! | `ocpp.max_connector_id` (per EVSE, 2.0.1) | `GRIDLET_OCPP_MAX_CONNECTOR_ID` | `8` |
 //! | `auth.unknown_stations` (`pending`/`reject`) | `GRIDLET_AUTH_UNKNOWN_STATIONS` | `pending` |
 //! | `auth.allow_stations_without_password` | `GRIDLET_AUTH_ALLOW_STATIONS_WITHOUT_PASSWORD` | `false` |
 //! | `auth.max_failures_per_station` | `GRIDLET_AUTH_MAX_FAILURES_PER_STATION` | `10` |
@@ -90,6 +92,13 @@ pub struct OcppSection {
     /// How long a remote start through the API waits, after the station
     /// accepted, for the transaction to begin.
     pub remote_start_wait_secs: u32,
+    /// The highest EVSE id a station may name (2.0.1 `evseId`; 1.6
+    /// `connectorId`, since 1.6 connector N is EVSE N). Higher ones are
+    /// refused, so a station cannot make Gridlet keep state for EVSEs it
+    /// does not have.
+    pub max_evse_id: u32,
+    /// The highest connector id on one EVSE a 2.0.1 station may name.
+    pub max_connector_id: u32,
 }
 
 /// `[auth]`
@@ -180,6 +189,8 @@ impl Default for OcppSection {
             offline_grace_secs: 60,
             command_timeout_secs: 30,
             remote_start_wait_secs: 60,
+            max_evse_id: 32,
+            max_connector_id: 8,
         }
     }
 }
@@ -281,6 +292,12 @@ impl Config {
         if let Some(v) = env("GRIDLET_OCPP_REMOTE_START_WAIT_SECS") {
             self.ocpp.remote_start_wait_secs = parse("GRIDLET_OCPP_REMOTE_START_WAIT_SECS", &v)?;
         }
+        if let Some(v) = env("GRIDLET_OCPP_MAX_EVSE_ID") {
+            self.ocpp.max_evse_id = parse("GRIDLET_OCPP_MAX_EVSE_ID", &v)?;
+        }
+        if let Some(v) = env("GRIDLET_OCPP_MAX_CONNECTOR_ID") {
+            self.ocpp.max_connector_id = parse("GRIDLET_OCPP_MAX_CONNECTOR_ID", &v)?;
+        }
         if let Some(v) = env("GRIDLET_AUTH_UNKNOWN_STATIONS") {
             self.auth.unknown_stations = v.trim().to_owned();
         }
@@ -344,6 +361,9 @@ impl Config {
         }
         if self.ocpp.remote_start_wait_secs == 0 {
             bail!("ocpp.remote_start_wait_secs must be at least 1");
+        }
+        if self.ocpp.max_evse_id == 0 || self.ocpp.max_connector_id == 0 {
+            bail!("ocpp.max_evse_id and ocpp.max_connector_id must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be \"text\" or \"json\", got {:?}", self.log.format);
@@ -411,6 +431,10 @@ impl Config {
         config.settings.command_timeout_secs = self.ocpp.command_timeout_secs;
         config.settings.running_cost = self.pricing.running_cost;
         config.settings.running_cost_interval_secs = self.pricing.running_cost_interval_secs;
+        config.settings.connector_limits = domain::ConnectorLimits {
+            max_evse_id: self.ocpp.max_evse_id,
+            max_connector_id: self.ocpp.max_connector_id,
+        };
         Ok(config)
     }
 
@@ -500,6 +524,19 @@ mod tests {
         assert_eq!(server.listen.max_handshaking_connections, 1024);
         let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_HTTP_HEADER_READ_TIMEOUT_SECS", "0")])).unwrap_err());
         assert!(error.contains("header_read_timeout_secs"), "{error}");
+    }
+
+    #[test]
+    fn connector_limits_reach_the_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gridlet.toml");
+        std::fs::write(&file, "[ocpp]\nmax_evse_id = 4\nmax_connector_id = 3\n").unwrap();
+        let config = Config::load(Some(&file), env(&[("GRIDLET_OCPP_MAX_CONNECTOR_ID", "2")])).unwrap();
+        let limits = config.server_config().unwrap().settings.connector_limits;
+        assert_eq!(limits, domain::ConnectorLimits { max_evse_id: 4, max_connector_id: 2 });
+        assert_eq!(Config::default().server_config().unwrap().settings.connector_limits, domain::ConnectorLimits::default());
+        let error = format!("{:#}", Config::load(None, env(&[("GRIDLET_OCPP_MAX_EVSE_ID", "0")])).unwrap_err());
+        assert!(error.contains("ocpp.max_evse_id"), "{error}");
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //!
 //! State is persisted in the data directory (see `storage`) before the
 //! in-memory switch, so a restart comes back with the same plugins,
-//! versions, configurations and enabled flags.
+//! versions, configurations and enabled flags. A refused call leaves no
+//! file behind: the compile cache entry it wrote is removed again
+//! (`NewCacheEntry`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -399,6 +401,7 @@ impl PluginRegistry {
             }
         }
 
+        let cache_entry = NewCacheEntry::before_loading(&self.runtime, &package);
         let loaded = load(&self.runtime, package.clone())?;
         let (state, problem) = match existing {
             Some((old, _, _)) => {
@@ -427,6 +430,7 @@ impl PluginRegistry {
         self.storage
             .write_state(&id, &state)
             .map_err(storage_error(self.storage.root()))?;
+        cache_entry.keep();
         let slot = make_slot(loaded, state, problem);
         let info = slot.info();
         self.write_slots().insert(id.clone(), slot);
@@ -442,6 +446,7 @@ impl PluginRegistry {
             return Err(RegistryError::NothingToRollBack(id.to_owned()));
         };
         let package = self.storage.read_package(id, &previous)?;
+        let cache_entry = NewCacheEntry::before_loading(&self.runtime, &package);
         let loaded = load(&self.runtime, package)?;
         if let Err(reason) = validate_config(&loaded, &state.config) {
             return Err(RegistryError::ConfigRejected {
@@ -451,7 +456,9 @@ impl PluginRegistry {
         }
         state.active = previous;
         state.stopped = None;
-        self.commit(id, loaded, state, None)
+        let info = self.commit(id, loaded, state, None)?;
+        cache_entry.keep();
+        Ok(info)
     }
 
     /// Sets the configuration, after checking it against the manifest's
@@ -669,6 +676,41 @@ impl PluginRegistry {
 
     fn lock_lifecycle(&self) -> std::sync::MutexGuard<'_, ()> {
         self.lifecycle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The compile cache entry a lifecycle call is about to create by loading
+/// a package. Unless the call succeeds and [`NewCacheEntry::keep`]s it, it is
+/// removed when this is dropped, so a refused install, upgrade or rollback
+/// leaves no compiled code behind. An entry that existed before the call
+/// (used by an installed plugin with the same component) is never touched.
+struct NewCacheEntry {
+    /// The entry to remove; `None` when there is no cache, the entry
+    /// existed already, or the call succeeded.
+    path: Option<PathBuf>,
+}
+
+impl NewCacheEntry {
+    fn before_loading(runtime: &PluginRuntime, package: &PluginPackage) -> Self {
+        NewCacheEntry {
+            path: runtime.cache_entry(package).filter(|path| !path.exists()),
+        }
+    }
+
+    /// The call succeeded: the entry serves the plugin it loaded.
+    fn keep(mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for NewCacheEntry {
+    fn drop(&mut self) {
+        let Some(path) = self.path.take() else { return };
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::debug!(path = %path.display(), "removed the compiled code of a refused plugin"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %path.display(), "cannot remove the compiled code of a refused plugin: {e}"),
+        }
     }
 }
 

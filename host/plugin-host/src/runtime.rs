@@ -245,6 +245,13 @@ impl PluginRuntime {
         Ok(component)
     }
 
+    /// Where the compile cache keeps `package`'s native code; `None`
+    /// without a cache.
+    pub(crate) fn cache_entry(&self, package: &PluginPackage) -> Option<PathBuf> {
+        let dir = self.inner.config.cache_dir.as_ref()?;
+        Some(self.cache_path(dir, package.hash()))
+    }
+
     fn cache_path(&self, dir: &Path, hash: ContentHash) -> PathBuf {
         dir.join(format!(
             "{}-{}.cwasm",

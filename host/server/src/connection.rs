@@ -8,6 +8,8 @@
 //! message above the configured size, as long as it is within twice that size
 //! (its unique id is read from the frame's prefix). Anything larger is
 //! refused by the WebSocket layer and the connection is closed with 1009.
+//! A text message that is not valid UTF-8 closes the connection with 1007
+//! (RFC 6455, "inconsistent data"), as the WebSocket layer cannot hand it on.
 //!
 //! The session's own cost messages (running cost, 1.6 FinalCost; see
 //! `session::pricing`) go out when no CALL is outstanding and no operator
@@ -100,6 +102,11 @@ pub async fn run(
                         if text.contains("too long") || text.contains("too big") {
                             close(&mut socket, close_code::SIZE, "message too big").await;
                             break format!("message over {} bytes", max.saturating_mul(2));
+                        }
+                        // tungstenite's `Error::Utf8`: "UTF-8 encoding error: …"
+                        if text.contains("UTF-8") {
+                            close(&mut socket, close_code::INVALID, "text message is not valid UTF-8").await;
+                            break "text message not valid UTF-8".to_owned();
                         }
                         break format!("websocket error: {text}");
                     }

@@ -7,7 +7,7 @@ use ocpp::ocpp_types::OcppTimestamp;
 use ocpp::{v16, v201};
 use serde::Serialize;
 
-use domain::meter::{ENERGY_ACTIVE_IMPORT_REGISTER, normalize_unit};
+use domain::meter::{ENERGY_ACTIVE_IMPORT_REGISTER, ImplausibleReading, normalize_reading};
 use domain::{Authorization, AuthorizationStatus, IdToken, IdTokenType, MeterSample, Timestamp};
 
 /// The name OCPP gives a typed value (an enumeration member, usually).
@@ -97,12 +97,17 @@ pub fn v201_id_token_info(auth: &Authorization) -> v201::IdTokenInfo {
 }
 
 /// 1.6 sampled values (from MeterValues or StopTransaction's
-/// `transactionData`) as domain samples.
-pub fn v16_samples(timestamp: &OcppTimestamp, values: &[v16::SampledValueItem]) -> Vec<MeterSample> {
+/// `transactionData`) as domain samples, each checked
+/// ([`domain::meter::normalize_reading`]): a value that is not `SignedData`
+/// must be a decimal number that makes sense.
+pub fn v16_samples(
+    timestamp: &OcppTimestamp,
+    values: &[v16::SampledValueItem],
+) -> Result<Vec<MeterSample>, ImplausibleReading> {
     let at = time(timestamp);
     values
         .iter()
-        .map(|sampled| {
+        .map(|sampled| -> Result<MeterSample, ImplausibleReading> {
             let measurand =
                 sampled.measurand.as_ref().map_or_else(|| ENERGY_ACTIVE_IMPORT_REGISTER.to_owned(), wire_name);
             let unit = sampled.unit.as_ref().map(wire_name);
@@ -110,15 +115,15 @@ pub fn v16_samples(timestamp: &OcppTimestamp, values: &[v16::SampledValueItem]) 
             let (value, unit, signed_data) = if signed {
                 (None, unit, Some(sampled.value.clone()))
             } else {
-                match sampled.value.trim().parse::<f64>() {
-                    Ok(number) if number.is_finite() => {
-                        let (value, unit) = normalize_unit(number, unit.as_deref(), 0, &measurand);
-                        (Some(value), unit, None)
-                    }
-                    _ => (None, unit, Some(sampled.value.clone())),
-                }
+                let number = sampled
+                    .value
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| ImplausibleReading::not_a_number(&measurand, &sampled.value))?;
+                let (value, unit) = normalize_reading(number, unit.as_deref(), 0, &measurand)?;
+                (Some(value), unit, None)
             };
-            MeterSample {
+            Ok(MeterSample {
                 timestamp: at,
                 measurand,
                 phase: sampled.phase.as_ref().map(wire_name),
@@ -127,39 +132,43 @@ pub fn v16_samples(timestamp: &OcppTimestamp, values: &[v16::SampledValueItem]) 
                 value,
                 unit,
                 signed_data,
-            }
+            })
         })
         .collect()
 }
 
-/// 2.0.1 meter values as domain samples.
-pub fn v201_samples(meter_values: &[v201::MeterValue]) -> Vec<MeterSample> {
-    meter_values
-        .iter()
-        .flat_map(|meter_value| {
-            let at = time(&meter_value.timestamp);
-            meter_value.sampled_value.iter().map(move |sampled| {
-                let measurand =
-                    sampled.measurand.as_ref().map_or_else(|| ENERGY_ACTIVE_IMPORT_REGISTER.to_owned(), wire_name);
-                let (unit, multiplier) = match &sampled.unit_of_measure {
-                    Some(measure) => (
-                        measure.unit.as_ref().map(|u| u.as_str().to_owned()),
-                        measure.multiplier.and_then(|m| i32::try_from(m).ok()).unwrap_or(0),
-                    ),
-                    None => (None, 0),
-                };
-                let (value, unit) = normalize_unit(sampled.value, unit.as_deref(), multiplier, &measurand);
-                MeterSample {
-                    timestamp: at,
-                    measurand,
-                    phase: sampled.phase.as_ref().map(wire_name),
-                    location: sampled.location.as_ref().map(wire_name),
-                    context: sampled.context.as_ref().map(wire_name),
-                    value: value.is_finite().then_some(value),
-                    unit,
-                    signed_data: sampled.signed_meter_value.as_ref().map(|s| s.signed_meter_data.clone()),
-                }
-            })
-        })
-        .collect()
+/// 2.0.1 meter values as domain samples, each checked
+/// ([`domain::meter::normalize_reading`]).
+pub fn v201_samples(meter_values: &[v201::MeterValue]) -> Result<Vec<MeterSample>, ImplausibleReading> {
+    let mut samples = Vec::new();
+    for meter_value in meter_values {
+        let at = time(&meter_value.timestamp);
+        for sampled in &meter_value.sampled_value {
+            let measurand =
+                sampled.measurand.as_ref().map_or_else(|| ENERGY_ACTIVE_IMPORT_REGISTER.to_owned(), wire_name);
+            let (unit, multiplier) = match &sampled.unit_of_measure {
+                Some(measure) => (
+                    measure.unit.as_ref().map(|u| u.as_str().to_owned()),
+                    // A multiplier beyond i32 saturates; the checked value then
+                    // is infinite or zero, as it would be exactly.
+                    measure.multiplier.map_or(0, |m| {
+                        i32::try_from(m).unwrap_or(if m < 0 { i32::MIN } else { i32::MAX })
+                    }),
+                ),
+                None => (None, 0),
+            };
+            let (value, unit) = normalize_reading(sampled.value, unit.as_deref(), multiplier, &measurand)?;
+            samples.push(MeterSample {
+                timestamp: at,
+                measurand,
+                phase: sampled.phase.as_ref().map(wire_name),
+                location: sampled.location.as_ref().map(wire_name),
+                context: sampled.context.as_ref().map(wire_name),
+                value: Some(value),
+                unit,
+                signed_data: sampled.signed_meter_value.as_ref().map(|s| s.signed_meter_data.clone()),
+            });
+        }
+    }
+    Ok(samples)
 }

@@ -43,9 +43,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use ocpp::{Call, CallError, CallResult, ErrorCode, Frame, Matched, OcppVersion, OutboundCalls, PayloadKind};
 use serde_json::Value;
 
+use domain::connector::IdOutOfRange;
 use domain::event::StationEventKind;
+use domain::meter::ImplausibleReading;
 use domain::{
-    Authorization, Change, ChangeSet, IdToken, Notification, Pricer, ProtocolVersion, Registration,
+    Authorization, Change, ChangeSet, ConnectorLimits, IdToken, Notification, Pricer, ProtocolVersion, Registration,
     ReservationState, StationEvent, StationId, Storage, StorageError, Timestamp,
 };
 
@@ -76,6 +78,10 @@ pub struct Settings {
     /// per this many seconds, at a message with new energy readings; 0: at
     /// every such message.
     pub running_cost_interval_secs: u32,
+    /// The highest EVSE and connector ids a station may name; a message
+    /// naming a higher one is refused (`PropertyConstraintViolation`) and
+    /// nothing of it is kept.
+    pub connector_limits: ConnectorLimits,
 }
 
 impl Default for Settings {
@@ -88,6 +94,7 @@ impl Default for Settings {
             command_timeout_secs: 30,
             running_cost: true,
             running_cost_interval_secs: 60,
+            connector_limits: ConnectorLimits::default(),
         }
     }
 }
@@ -212,6 +219,20 @@ pub(crate) enum Failure {
 impl From<StorageError> for Failure {
     fn from(e: StorageError) -> Self {
         Failure::Storage(e)
+    }
+}
+
+/// A reading that makes no sense refuses the whole message.
+impl From<ImplausibleReading> for Failure {
+    fn from(e: ImplausibleReading) -> Self {
+        Failure::Refuse(ErrorCode::PropertyConstraintViolation, e.to_string())
+    }
+}
+
+/// An EVSE or connector id beyond the limits refuses the whole message.
+impl From<IdOutOfRange> for Failure {
+    fn from(e: IdOutOfRange) -> Self {
+        Failure::Refuse(ErrorCode::PropertyConstraintViolation, e.to_string())
     }
 }
 

@@ -4,6 +4,7 @@ use ocpp::ErrorCode;
 use ocpp::v16::{self, StationRequest};
 
 use domain::event::StationEventKind;
+use domain::meter::check_register_wh;
 use domain::transaction::{StopOutcome, V16Start, V16Stop};
 use domain::{
     BootInfo, Change, ChangeSet, ConnectorState, ConnectorStatus, EvseConnector, IdToken, Notification, Timestamp,
@@ -17,13 +18,12 @@ fn opt_string<S: AsRef<str>>(value: &Option<S>) -> Option<String> {
     value.as_ref().map(|v| v.as_ref().to_owned())
 }
 
-fn connector(connector_id: i64) -> Result<EvseConnector, Failure> {
-    u32::try_from(connector_id)
-        .map(EvseConnector::from_v16)
-        .map_err(|_| Failure::Refuse(ErrorCode::PropertyConstraintViolation, format!("connectorId {connector_id} is out of range")))
-}
-
 impl StationSession {
+    /// The address of 1.6 `connectorId`, within the configured limits.
+    fn connector(&self, connector_id: i64) -> Result<EvseConnector, Failure> {
+        Ok(self.csms.settings.connector_limits.v16_connector(connector_id)?)
+    }
+
     pub(crate) fn handle_v16(&mut self, request: StationRequest, now: Timestamp) -> Result<Handled, Failure> {
         match request {
             StationRequest::BootNotification(boot) => {
@@ -61,7 +61,7 @@ impl StationSession {
                 })?;
                 let report = ConnectorStatus {
                     station: self.station.clone(),
-                    location: connector(status.connector_id)?,
+                    location: self.connector(status.connector_id)?,
                     state,
                     error_code: (error_code != "NoError").then_some(error_code),
                     info: opt_string(&status.info),
@@ -144,8 +144,9 @@ impl StationSession {
     }
 
     fn start_transaction(&mut self, start: v16::StartTransactionRequest, now: Timestamp) -> Result<Handled, Failure> {
+        check_register_wh("meterStart", start.meter_start)?;
         let start = V16Start {
-            location: connector(start.connector_id)?,
+            location: self.connector(start.connector_id)?,
             id_token: IdToken::untyped(start.id_tag.as_str()),
             meter_start_wh: start.meter_start,
             started_at: time(&start.timestamp),
@@ -175,9 +176,11 @@ impl StationSession {
     }
 
     fn meter_values(&mut self, values: v16::MeterValuesRequest, now: Timestamp) -> Result<Handled, Failure> {
-        let location = connector(values.connector_id)?;
-        let samples: Vec<_> =
-            values.meter_value.iter().flat_map(|mv| v16_samples(&mv.timestamp, &mv.sampled_value)).collect();
+        let location = self.connector(values.connector_id)?;
+        let mut samples = Vec::new();
+        for meter_value in &values.meter_value {
+            samples.extend(v16_samples(&meter_value.timestamp, &meter_value.sampled_value)?);
+        }
         let response = payload(&v16::MeterValuesResponse {})?;
         let transaction = match values.transaction_id {
             Some(id) => self.storage().transaction_by_station_tx_id(&self.station, &id.to_string())?,
@@ -206,6 +209,12 @@ impl StationSession {
     }
 
     fn stop_transaction(&mut self, stop: v16::StopTransactionRequest, now: Timestamp) -> Result<Handled, Failure> {
+        // Readings first: a stop with absurd ones is refused before anything is looked up.
+        check_register_wh("meterStop", stop.meter_stop)?;
+        let mut samples = Vec::new();
+        for item in stop.transaction_data.iter().flatten() {
+            samples.extend(v16_samples(&item.timestamp, &item.sampled_value)?);
+        }
         let station_tx_id = stop.transaction_id.to_string();
         let mut tx = match self.storage().transaction_by_station_tx_id(&self.station, &station_tx_id)? {
             Some(tx) => tx,
@@ -215,12 +224,6 @@ impl StationSession {
                 Transaction::unmatched_v16(number, self.station.clone(), station_tx_id, now)
             }
         };
-        let samples: Vec<_> = stop
-            .transaction_data
-            .iter()
-            .flatten()
-            .flat_map(|item| v16_samples(&item.timestamp, &item.sampled_value))
-            .collect();
         let id_token = stop.id_tag.as_ref().map(|tag| IdToken::untyped(tag.as_str()));
         let domain_stop = V16Stop {
             ended_at: time(&stop.timestamp),

@@ -18,10 +18,6 @@ fn opt_string<S: AsRef<str>>(value: &Option<S>) -> Option<String> {
     value.as_ref().map(|v| v.as_ref().to_owned())
 }
 
-fn id(value: i64, what: &str) -> Result<u32, Failure> {
-    u32::try_from(value)
-        .map_err(|_| Failure::Refuse(ErrorCode::PropertyConstraintViolation, format!("{what} {value} is out of range")))
-}
 
 /// `name[instance]@evse/connector`, the way a component is shown in the station's log.
 fn component_label(component: &v201::Component) -> String {
@@ -46,6 +42,16 @@ fn variable_label(variable: &v201::Variable) -> String {
 }
 
 impl StationSession {
+    /// The EVSE id named `field`, within the configured limits.
+    fn evse_id(&self, field: &str, id: i64) -> Result<u32, Failure> {
+        Ok(self.csms.settings.connector_limits.evse(field, id)?)
+    }
+
+    /// The connector id named `field`, within the configured limits.
+    fn connector_id(&self, field: &str, id: i64) -> Result<u32, Failure> {
+        Ok(self.csms.settings.connector_limits.connector(field, id)?)
+    }
+
     pub(crate) fn handle_v201(&mut self, request: StationRequest, now: Timestamp) -> Result<Handled, Failure> {
         match request {
             StationRequest::BootNotification(boot) => {
@@ -91,8 +97,8 @@ impl StationSession {
                 let report = ConnectorStatus {
                     station: self.station.clone(),
                     location: EvseConnector {
-                        evse: id(status.evse_id, "evseId")?,
-                        connector: id(status.connector_id, "connectorId")?,
+                        evse: self.evse_id("evseId", status.evse_id)?,
+                        connector: self.connector_id("connectorId", status.connector_id)?,
                     },
                     state,
                     error_code: None,
@@ -119,8 +125,8 @@ impl StationSession {
             StationRequest::MeterValues(values) => {
                 let change = Change::AddEvseSamples {
                     station: self.station.clone(),
-                    evse: id(values.evse_id, "evseId")?,
-                    samples: v201_samples(&values.meter_value),
+                    evse: self.evse_id("evseId", values.evse_id)?,
+                    samples: v201_samples(&values.meter_value)?,
                 };
                 Ok(Handled::storing(payload(&v201::MeterValuesResponse::<ocpp::ocpp_types::NoCustomData> { custom_data: None })?, change.into()))
             }
@@ -130,7 +136,7 @@ impl StationSession {
                     .report_data
                     .iter()
                     .flatten()
-                    .map(|data| reported_variable(data, reported_at))
+                    .map(|data| self.reported_variable(data, reported_at))
                     .collect::<Result<Vec<_>, _>>()?;
                 let changes = if variables.is_empty() {
                     ChangeSet::new()
@@ -223,8 +229,8 @@ impl StationSession {
         })?;
         let location = match &request.evse {
             Some(evse) => Some(EvseConnector {
-                evse: id(evse.id, "evse.id")?,
-                connector: id(evse.connector_id.unwrap_or(0), "evse.connectorId")?,
+                evse: self.evse_id("evse.id", evse.id)?,
+                connector: self.connector_id("evse.connectorId", evse.connector_id.unwrap_or(0))?,
             }),
             None => None,
         };
@@ -242,7 +248,7 @@ impl StationSession {
             stopped_reason: info.stopped_reason.as_ref().map(wire_name),
             reservation_id: request.reservation_id,
             remote_start_id: info.remote_start_id,
-            samples: v201_samples(request.meter_value.as_deref().unwrap_or_default()),
+            samples: v201_samples(request.meter_value.as_deref().unwrap_or_default())?,
         };
 
         let existing = self.storage().transaction_by_station_tx_id(&self.station, &event.station_tx_id)?;
@@ -321,41 +327,44 @@ fn transaction_event_response(id_token_info: Option<v201::IdTokenInfo>) -> v201:
     }
 }
 
-fn reported_variable(data: &v201::ReportData, reported_at: Timestamp) -> Result<ReportedVariable, Failure> {
-    let component = &data.component;
-    let address = VariableAddress {
-        component: component.name.to_string(),
-        component_instance: opt_string(&component.instance),
-        evse: component.evse.as_ref().map(|evse| id(evse.id, "evse.id")).transpose()?,
-        connector: component
-            .evse
-            .as_ref()
-            .and_then(|evse| evse.connector_id)
-            .map(|connector| id(connector, "evse.connectorId"))
-            .transpose()?,
-        variable: data.variable.name.to_string(),
-        variable_instance: opt_string(&data.variable.instance),
-    };
-    let attributes = data
-        .variable_attribute
-        .iter()
-        .map(|attribute| VariableAttribute {
-            kind: attribute.r#type.as_ref().map_or_else(|| "Actual".to_owned(), wire_name),
-            value: attribute.value.as_ref().map(|v| v.to_string()),
-            mutability: attribute.mutability.as_ref().map(wire_name),
-            persistent: attribute.persistent,
-            constant: attribute.constant,
-        })
-        .collect();
-    let characteristics = data.variable_characteristics.as_ref().map(|c| VariableCharacteristics {
-        unit: opt_string(&c.unit),
-        data_type: wire_name(&c.data_type),
-        min_limit: c.min_limit,
-        max_limit: c.max_limit,
-        values_list: c.values_list.as_ref().map(|v| v.to_string()),
-        supports_monitoring: c.supports_monitoring,
-    });
-    Ok(ReportedVariable { address, attributes, characteristics, reported_at })
+impl StationSession {
+    /// One reported variable, its component's EVSE and connector within the limits.
+    fn reported_variable(&self, data: &v201::ReportData, reported_at: Timestamp) -> Result<ReportedVariable, Failure> {
+        let component = &data.component;
+        let address = VariableAddress {
+            component: component.name.to_string(),
+            component_instance: opt_string(&component.instance),
+            evse: component.evse.as_ref().map(|evse| self.evse_id("evse.id", evse.id)).transpose()?,
+            connector: component
+                .evse
+                .as_ref()
+                .and_then(|evse| evse.connector_id)
+                .map(|connector| self.connector_id("evse.connectorId", connector))
+                .transpose()?,
+            variable: data.variable.name.to_string(),
+            variable_instance: opt_string(&data.variable.instance),
+        };
+        let attributes = data
+            .variable_attribute
+            .iter()
+            .map(|attribute| VariableAttribute {
+                kind: attribute.r#type.as_ref().map_or_else(|| "Actual".to_owned(), wire_name),
+                value: attribute.value.as_ref().map(|v| v.to_string()),
+                mutability: attribute.mutability.as_ref().map(wire_name),
+                persistent: attribute.persistent,
+                constant: attribute.constant,
+            })
+            .collect();
+        let characteristics = data.variable_characteristics.as_ref().map(|c| VariableCharacteristics {
+            unit: opt_string(&c.unit),
+            data_type: wire_name(&c.data_type),
+            min_limit: c.min_limit,
+            max_limit: c.max_limit,
+            values_list: c.values_list.as_ref().map(|v| v.to_string()),
+            supports_monitoring: c.supports_monitoring,
+        });
+        Ok(ReportedVariable { address, attributes, characteristics, reported_at })
+    }
 }
 
 fn device_event(data: &v201::EventData) -> DeviceEvent {

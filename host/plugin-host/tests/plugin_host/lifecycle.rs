@@ -282,3 +282,88 @@ fn calls_in_flight_finish_on_the_version_they_started_with() {
             .all(|v| ["0.1.0", "0.2.0", "0.3.0"].contains(&v.as_str()))
     );
 }
+
+/// The file names in `dir`, sorted.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_refused_install_leaves_no_compiled_code_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join(".compiled");
+    let registry = PluginRegistry::open(
+        PluginRuntime::new(HostConfig {
+            cache_dir: Some(cache.clone()),
+            max_instances: 4,
+            ..HostConfig::default()
+        })
+        .unwrap(),
+        dir.path(),
+    )
+    .unwrap();
+    install_misbehaving(&registry, "strict", "well-behaved", "");
+    let before = files_in(&cache);
+    assert_eq!(before.len(), 1, "the installed plugin's code: {before:?}");
+
+    // Refused after compiling: the component imports what tariffs may not have.
+    let sneaky = "id = \"sneaky\"\nversion = \"1.0.0\"\nkind = \"tariff\"\nwit = \"0.1.0\"\n";
+    let err = registry
+        .install(
+            package_with(&plugin_artifacts::TEST_SNEAKY_TARIFF, sneaky),
+            &Capabilities::default(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Load(_)), "{err}");
+    assert_eq!(files_in(&cache), before, "after {err}");
+
+    // Refused after compiling: the upgrade rejects the current configuration.
+    let upgrade = SIMPLE_TARIFF
+        .manifest
+        .replace("id = \"simple-tariff\"", "id = \"strict\"")
+        .replace("version = \"0.1.0\"", "version = \"0.2.0\"");
+    let err = registry
+        .install(package_with(&SIMPLE_TARIFF, &upgrade), &Capabilities::default())
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::ConfigRejected { .. }), "{err}");
+    assert_eq!(files_in(&cache), before, "after {err}");
+
+    // Refused before compiling: capabilities, kind, version conflict.
+    let payer = "id = \"payer\"\nversion = \"1.0.0\"\nkind = \"payment\"\nwit = \"0.1.0\"\n\
+                 [capabilities]\nhttp-hosts = [\"api.psp.example\"]\n";
+    let err = registry
+        .install(package_with(&SIMPLE_TARIFF, payer), &Capabilities::default())
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::NotGranted { .. }), "{err}");
+    let payment_kind = misbehaving_manifest("strict", "well-behaved", "")
+        .replace("version = \"0.1.0\"", "version = \"0.4.0\"")
+        .replace("kind = \"tariff\"", "kind = \"payment\"");
+    let err = registry
+        .install(package_with(&SIMPLE_TARIFF, &payment_kind), &Capabilities::default())
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::KindMismatch { .. }), "{err}");
+    let same_version_other_code = misbehaving_manifest("strict", "well-behaved", "");
+    let err = registry
+        .install(package_with(&SIMPLE_TARIFF, &same_version_other_code), &Capabilities::default())
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::VersionConflict { .. }), "{err}");
+    assert_eq!(files_in(&cache), before, "after refusals before compiling");
+
+    // An accepted install keeps its code; a refused upgrade to code an
+    // installed plugin already uses leaves that plugin's entry in place.
+    registry.install(package(&SIMPLE_TARIFF), &Capabilities::default()).unwrap();
+    let with_simple = files_in(&cache);
+    assert_eq!(with_simple.len(), 2, "{with_simple:?}");
+    let err = registry
+        .install(package_with(&SIMPLE_TARIFF, &upgrade), &Capabilities::default())
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::ConfigRejected { .. }), "{err}");
+    assert_eq!(files_in(&cache), with_simple, "after {err}");
+    let priced = registry.price("simple-tariff", &finished_session());
+    assert!(matches!(priced, Ok(Ok(_))), "the simple tariff still prices from its code: {priced:?}");
+}
