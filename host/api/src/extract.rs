@@ -1,11 +1,12 @@
 //! Extractors that reject in the API's own error shape: [`ApiJson`] for
 //! bodies, [`ApiQuery`] for query strings, [`ApiPath`] for path parameters.
 //!
-//! A body that is not JSON is `400 invalid_json`; JSON of the wrong shape is
+//! A missing (empty) body or one that is not JSON is `400 invalid_json`:
+//! every operation that takes a body needs one, `{}` when all its fields
+//! are optional, as the document says. JSON of the wrong shape is
 //! `422 invalid_request` naming the field (`id_token.value: missing field`);
 //! a body of another content type is `415 unsupported_media_type`; one above
-//! the size limit `413 payload_too_large`. An empty body counts as `{}`, so
-//! commands without arguments can be sent without one.
+//! the size limit `413 payload_too_large`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -51,7 +52,13 @@ fn field_error(text: &str) -> ApiError {
 
 /// Deserializes JSON `bytes` into `T`, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is empty; send JSON (`{}` when every field is left out)",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
@@ -102,6 +109,7 @@ where
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = body_bytes(req, state).await?;
         let empty = bytes.iter().all(u8::is_ascii_whitespace);
+        // an empty body is `400 invalid_json` whatever its declared type
         if !empty && !is_json(content_type.as_deref()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -207,7 +215,8 @@ mod tests {
         assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_json"));
         let error = parse_json::<Body>(br#"{"name": "a"} trailing"#).unwrap_err();
         assert_eq!(error.code, "invalid_json");
-        assert!(parse_json::<Body>(b"  ").is_err(), "an empty body is {{}}, which lacks the name");
+        let error = parse_json::<Body>(b"  ").unwrap_err();
+        assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_json"), "a body is required");
     }
 
     #[test]

@@ -149,6 +149,60 @@ impl Modify for SecurityScheme_ {
     }
 }
 
+/// States the rules between fields of a body that field attributes cannot
+/// (JSON Schema's `dependentRequired` and `not`), on the bodies' schemas.
+struct CrossFieldRules;
+
+impl CrossFieldRules {
+    /// (schema, keyword, value): each rule the handlers enforce between fields.
+    fn rules() -> Vec<(&'static str, &'static str, serde_json::Value)> {
+        use serde_json::json;
+        let connector_needs_evse = json!({"connector": ["evse"]});
+        let not_both_passwords = json!({
+            "required": ["password", "generate_password"],
+            "properties": {"password": {"type": "string"}, "generate_password": {"const": true}}
+        });
+        let not_both_transaction_ids = json!({
+            "required": ["transaction", "station_tx_id"],
+            "properties": {"transaction": {"type": "integer"}, "station_tx_id": {"type": "string"}}
+        });
+        vec![
+            ("ChangeAvailabilityBody", "dependentRequired", connector_needs_evse.clone()),
+            ("TriggerMessageBody", "dependentRequired", connector_needs_evse.clone()),
+            ("RemoteStartBody", "dependentRequired", connector_needs_evse.clone()),
+            ("NewReservation", "dependentRequired", connector_needs_evse),
+            ("NewStation", "not", not_both_passwords.clone()),
+            ("StationChange", "not", not_both_passwords),
+            ("GetTransactionStatusBody", "not", not_both_transaction_ids.clone()),
+            ("RemoteStopBody", "not", not_both_transaction_ids),
+            (
+                "RemoteStopBody",
+                "anyOf",
+                json!([
+                    {"required": ["transaction"], "properties": {"transaction": {"type": "integer"}}},
+                    {"required": ["station_tx_id"], "properties": {"station_tx_id": {"type": "string"}}}
+                ]),
+            ),
+            ("RepriceRequest", "dependentRequired", json!({"plugin_id": ["currency"], "currency": ["plugin_id"]})),
+        ]
+    }
+}
+
+impl Modify for CrossFieldRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, keyword, value) in CrossFieldRules::rules() {
+            match components.schemas.get_mut(name) {
+                Some(RefOr::T(Schema::Object(object))) => {
+                    object.extensions.get_or_insert_with(Default::default).insert(keyword.to_owned(), value);
+                }
+                _ => tracing::error!(schema = name, "the OpenAPI document has no object schema to state a rule on"),
+            }
+        }
+    }
+}
+
 /// The document's fixed parts: title, description, tags, the security scheme
 /// and the schemas every operation shares.
 #[derive(OpenApi)]
@@ -189,6 +243,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (protected, public) = documented();
     let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, protected.merge(public)).into_openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    // after the routes' schemas are in the document
+    CrossFieldRules.modify(&mut doc);
     doc
 }
 
@@ -211,4 +267,17 @@ pub fn router(network: Network, options: ApiOptions) -> Router {
     api.method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::Extension(routes::meta::Document(document)))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_field_rules_land_on_their_schemas() {
+        let document = serde_json::to_value(openapi()).unwrap_or_default();
+        for (name, keyword, value) in CrossFieldRules::rules() {
+            assert_eq!(document["components"]["schemas"][name][keyword], value, "{name}.{keyword}");
+        }
+    }
 }
