@@ -59,24 +59,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the body is empty; send JSON (`{}` when every field is left out)",
         ));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let inner = error.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {inner}"))
-        } else {
-            let path = error.path().to_string();
-            if path == "." {
-                field_error(&inner.to_string())
-            } else {
-                ApiError::invalid(&path, inner.to_string())
-            }
-        }
-    })?;
-    deserializer.end().map_err(|e| {
+    let mut json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}"))
     })?;
-    Ok(value)
+    integral_numbers_as_integers(&mut json);
+    serde_path_to_error::deserialize(json).map_err(|error| {
+        let path = error.path().to_string();
+        if path == "." { field_error(&error.inner().to_string()) } else { ApiError::invalid(&path, error.inner().to_string()) }
+    })
+}
+
+/// Writes every number with no fractional part as an integer (`10.0` as
+/// `10`): JSON Schema counts it an integer, so the document's integer
+/// fields take it.
+fn integral_numbers_as_integers(json: &mut serde_json::Value) {
+    use serde_json::Value;
+    match json {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            let integral = number.as_f64().filter(|f| f.fract() == 0.0);
+            // within ±2^53 an f64 holds every integer exactly
+            if let Some(f) = integral.filter(|f| f.abs() <= 9_007_199_254_740_992.0) {
+                *json = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// Whether the request's content type is JSON (`application/json` or `…+json`).
@@ -116,6 +125,12 @@ where
                 "unsupported_media_type",
                 "send the body as JSON with `Content-Type: application/json`",
             ));
+        }
+        // every JSON body the document describes is an object (serde would
+        // also read a struct from an array of its fields)
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok() {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "the body must be a JSON object"));
         }
         parse_json(&bytes).map(ApiJson)
     }

@@ -150,14 +150,18 @@ impl Modify for SecurityScheme_ {
 }
 
 /// States the rules between fields of a body that field attributes cannot
-/// (JSON Schema's `dependentRequired` and `not`), on the bodies' schemas.
+/// (JSON Schema's `if`/`then`, `dependentRequired`, `not`), on the bodies' schemas.
 struct CrossFieldRules;
 
 impl CrossFieldRules {
     /// (schema, keyword, value): each rule the handlers enforce between fields.
     fn rules() -> Vec<(&'static str, &'static str, serde_json::Value)> {
         use serde_json::json;
-        let connector_needs_evse = json!({"connector": ["evse"]});
+        // a connector (not null) needs its EVSE (not null)
+        let connector_needs_evse = json!({
+            "if": {"required": ["connector"], "properties": {"connector": {"type": "integer"}}},
+            "then": {"required": ["evse"], "properties": {"evse": {"type": "integer"}}}
+        });
         let not_both_passwords = json!({
             "required": ["password", "generate_password"],
             "properties": {"password": {"type": "string"}, "generate_password": {"const": true}}
@@ -167,10 +171,10 @@ impl CrossFieldRules {
             "properties": {"transaction": {"type": "integer"}, "station_tx_id": {"type": "string"}}
         });
         vec![
-            ("ChangeAvailabilityBody", "dependentRequired", connector_needs_evse.clone()),
-            ("TriggerMessageBody", "dependentRequired", connector_needs_evse.clone()),
-            ("RemoteStartBody", "dependentRequired", connector_needs_evse.clone()),
-            ("NewReservation", "dependentRequired", connector_needs_evse),
+            ("ChangeAvailabilityBody", "allOf", json!([connector_needs_evse.clone()])),
+            ("TriggerMessageBody", "allOf", json!([connector_needs_evse.clone()])),
+            ("RemoteStartBody", "allOf", json!([connector_needs_evse.clone()])),
+            ("NewReservation", "allOf", json!([connector_needs_evse])),
             ("NewStation", "not", not_both_passwords.clone()),
             ("StationChange", "not", not_both_passwords),
             ("GetTransactionStatusBody", "not", not_both_transaction_ids.clone()),
@@ -216,7 +220,17 @@ commands to stations, live events, plugins and tariffs. Every operation except t
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&SecurityScheme_),
-    components(schemas(error::ErrorBody, error::ErrorView, error::ErrorDetail)),
+    components(schemas(
+        error::ErrorBody,
+        error::ErrorView,
+        error::ErrorDetail,
+        // named by query parameters, which do not add the schemas they name
+        wire::CursorText,
+        wire::TimeText,
+        wire::StationIdText,
+        wire::OrderName,
+        wire::TransactionStateName
+    )),
     tags(
         (name = "stations", description = "Charging stations, their status, history and availability"),
         (name = "commands", description = "Commands to a connected station; each waits for the station's answer"),
