@@ -76,7 +76,8 @@ async fn a_schema_driven_fuzzer_finds_the_server_as_documented() {
         output.status.success(),
         "the fuzzer found the server disagreeing with its document (or ran over {TIME_LIMIT:?}: {elapsed:?}):\n{stdout}\n{stderr}"
     );
-    eprintln!("schemathesis ran in {elapsed:?}");
+    let summary: Vec<&str> = stdout.lines().skip_while(|line| !line.contains("SUMMARY")).collect();
+    eprintln!("schemathesis ran in {elapsed:?}\n{}", summary.join("\n"));
 
     // the key it used still works: no request revoked the last admin key
     ApiClient::new(&server.http_url(), Some(key_after)).get("/api-keys").await.expect(200);
