@@ -216,21 +216,38 @@ pub enum CommonErrors {
     Internal(ErrorBody),
 }
 
-/// `404`: the resource named in the path does not exist.
+/// `404`: the resource named in the path does not exist
+/// (`station_not_found`, `transaction_not_found`, …).
 #[derive(IntoResponses)]
 #[response(status = 404)]
 pub struct NotFound(pub ErrorBody);
 
-/// `400`: `invalid_json`, `invalid_cursor`, `unsupported_for_version`.
+/// `400 invalid_cursor`: a cursor this list did not hand out.
 #[derive(IntoResponses)]
 #[response(status = 400)]
 pub struct BadRequest(pub ErrorBody);
 
+/// What can be wrong with a request's body.
+#[derive(IntoResponses)]
+pub enum BodyErrors {
+    /// `invalid_json` (the body is missing or not JSON), `invalid_body`
+    /// (it cannot be read), and for commands `unsupported_for_version`
+    /// (the station's OCPP version cannot express the command).
+    #[response(status = 400)]
+    BadBody(ErrorBody),
+    /// `payload_too_large`: the body is above the limit (2 MiB; plugin packages 32 MiB).
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// `unsupported_media_type`: the body is not of a content type the operation takes.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+}
+
 /// `409`: the request conflicts with the current state (`station_exists`,
-/// `id_token_exists`, `station_offline`, `remote_start_rejected`,
-/// `reservation_refused`, `reservation_not_open`, `cancellation_refused`,
-/// `api_key_revoked`, `plugin_version_conflict`, `plugin_kind_mismatch`,
-/// `nothing_to_roll_back`, `transaction_not_ended`, `no_tariff`).
+/// `id_token_exists`, `api_key_in_use` (a key cannot revoke itself),
+/// `last_admin_key` (the last admin key cannot be revoked),
+/// `plugin_version_conflict`, `plugin_kind_mismatch`, `nothing_to_roll_back`,
+/// `transaction_not_ended`, `no_tariff`).
 #[derive(IntoResponses)]
 #[response(status = 409)]
 pub struct Conflict(pub ErrorBody);
@@ -243,10 +260,9 @@ pub struct PluginsUnavailable(pub ErrorBody);
 /// What can go wrong between Gridlet and the station.
 #[derive(IntoResponses)]
 pub enum StationErrors {
-    /// `unsupported_for_version`: the station's OCPP version cannot express the command.
-    #[response(status = 400)]
-    Unsupported(ErrorBody),
-    /// `station_offline` (answered at once), `remote_start_rejected`.
+    /// `station_offline`: the station is not connected (answered at once);
+    /// `remote_start_rejected`, `reservation_refused`, `reservation_not_open`,
+    /// `cancellation_refused`: the station's answer or the state refuses it.
     #[response(status = 409)]
     Offline(ErrorBody),
     /// `station_busy`: too many commands wait for this station.

@@ -1,11 +1,12 @@
 //! Extractors that reject in the API's own error shape: [`ApiJson`] for
 //! bodies, [`ApiQuery`] for query strings, [`ApiPath`] for path parameters.
 //!
-//! A body that is not JSON is `400 invalid_json`; JSON of the wrong shape is
+//! A missing (empty) body or one that is not JSON is `400 invalid_json`:
+//! every operation that takes a body needs one, `{}` when all its fields
+//! are optional, as the document says. JSON of the wrong shape is
 //! `422 invalid_request` naming the field (`id_token.value: missing field`);
 //! a body of another content type is `415 unsupported_media_type`; one above
-//! the size limit `413 payload_too_large`. An empty body counts as `{}`, so
-//! commands without arguments can be sent without one.
+//! the size limit `413 payload_too_large`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -51,25 +52,40 @@ fn field_error(text: &str) -> ApiError {
 
 /// Deserializes JSON `bytes` into `T`, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let inner = error.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {inner}"))
-        } else {
-            let path = error.path().to_string();
-            if path == "." {
-                field_error(&inner.to_string())
-            } else {
-                ApiError::invalid(&path, inner.to_string())
-            }
-        }
-    })?;
-    deserializer.end().map_err(|e| {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is empty; send JSON (`{}` when every field is left out)",
+        ));
+    }
+    let mut json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}"))
     })?;
-    Ok(value)
+    integral_numbers_as_integers(&mut json);
+    serde_path_to_error::deserialize(json).map_err(|error| {
+        let path = error.path().to_string();
+        if path == "." { field_error(&error.inner().to_string()) } else { ApiError::invalid(&path, error.inner().to_string()) }
+    })
+}
+
+/// Writes every number with no fractional part as an integer (`10.0` as
+/// `10`): JSON Schema counts it an integer, so the document's integer
+/// fields take it.
+fn integral_numbers_as_integers(json: &mut serde_json::Value) {
+    use serde_json::Value;
+    match json {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            let integral = number.as_f64().filter(|f| f.fract() == 0.0);
+            // within ±2^53 an f64 holds every integer exactly
+            if let Some(f) = integral.filter(|f| f.abs() <= 9_007_199_254_740_992.0) {
+                *json = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// Whether the request's content type is JSON (`application/json` or `…+json`).
@@ -102,12 +118,19 @@ where
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = body_bytes(req, state).await?;
         let empty = bytes.iter().all(u8::is_ascii_whitespace);
+        // an empty body is `400 invalid_json` whatever its declared type
         if !empty && !is_json(content_type.as_deref()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as JSON with `Content-Type: application/json`",
             ));
+        }
+        // every JSON body the document describes is an object (serde would
+        // also read a struct from an array of its fields)
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok() {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "the body must be a JSON object"));
         }
         parse_json(&bytes).map(ApiJson)
     }
@@ -207,7 +230,8 @@ mod tests {
         assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_json"));
         let error = parse_json::<Body>(br#"{"name": "a"} trailing"#).unwrap_err();
         assert_eq!(error.code, "invalid_json");
-        assert!(parse_json::<Body>(b"  ").is_err(), "an empty body is {{}}, which lacks the name");
+        let error = parse_json::<Body>(b"  ").unwrap_err();
+        assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_json"), "a body is required");
     }
 
     #[test]

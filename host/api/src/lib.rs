@@ -149,6 +149,64 @@ impl Modify for SecurityScheme_ {
     }
 }
 
+/// States the rules between fields of a body that field attributes cannot
+/// (JSON Schema's `if`/`then`, `dependentRequired`, `not`), on the bodies' schemas.
+struct CrossFieldRules;
+
+impl CrossFieldRules {
+    /// (schema, keyword, value): each rule the handlers enforce between fields.
+    fn rules() -> Vec<(&'static str, &'static str, serde_json::Value)> {
+        use serde_json::json;
+        // a connector (not null) needs its EVSE (not null)
+        let connector_needs_evse = json!({
+            "if": {"required": ["connector"], "properties": {"connector": {"type": "integer"}}},
+            "then": {"required": ["evse"], "properties": {"evse": {"type": "integer"}}}
+        });
+        let not_both_passwords = json!({
+            "required": ["password", "generate_password"],
+            "properties": {"password": {"type": "string"}, "generate_password": {"const": true}}
+        });
+        let not_both_transaction_ids = json!({
+            "required": ["transaction", "station_tx_id"],
+            "properties": {"transaction": {"type": "integer"}, "station_tx_id": {"type": "string"}}
+        });
+        vec![
+            ("ChangeAvailabilityBody", "allOf", json!([connector_needs_evse.clone()])),
+            ("TriggerMessageBody", "allOf", json!([connector_needs_evse.clone()])),
+            ("RemoteStartBody", "allOf", json!([connector_needs_evse.clone()])),
+            ("NewReservation", "allOf", json!([connector_needs_evse])),
+            ("NewStation", "not", not_both_passwords.clone()),
+            ("StationChange", "not", not_both_passwords),
+            ("GetTransactionStatusBody", "not", not_both_transaction_ids.clone()),
+            ("RemoteStopBody", "not", not_both_transaction_ids),
+            (
+                "RemoteStopBody",
+                "anyOf",
+                json!([
+                    {"required": ["transaction"], "properties": {"transaction": {"type": "integer"}}},
+                    {"required": ["station_tx_id"], "properties": {"station_tx_id": {"type": "string"}}}
+                ]),
+            ),
+            ("RepriceRequest", "dependentRequired", json!({"plugin_id": ["currency"], "currency": ["plugin_id"]})),
+        ]
+    }
+}
+
+impl Modify for CrossFieldRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, keyword, value) in CrossFieldRules::rules() {
+            match components.schemas.get_mut(name) {
+                Some(RefOr::T(Schema::Object(object))) => {
+                    object.extensions.get_or_insert_with(Default::default).insert(keyword.to_owned(), value);
+                }
+                _ => tracing::error!(schema = name, "the OpenAPI document has no object schema to state a rule on"),
+            }
+        }
+    }
+}
+
 /// The document's fixed parts: title, description, tags, the security scheme
 /// and the schemas every operation shares.
 #[derive(OpenApi)]
@@ -162,7 +220,17 @@ commands to stations, live events, plugins and tariffs. Every operation except t
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&SecurityScheme_),
-    components(schemas(error::ErrorBody, error::ErrorView, error::ErrorDetail)),
+    components(schemas(
+        error::ErrorBody,
+        error::ErrorView,
+        error::ErrorDetail,
+        // named by query parameters, which do not add the schemas they name
+        wire::CursorText,
+        wire::TimeText,
+        wire::StationIdText,
+        wire::OrderName,
+        wire::TransactionStateName
+    )),
     tags(
         (name = "stations", description = "Charging stations, their status, history and availability"),
         (name = "commands", description = "Commands to a connected station; each waits for the station's answer"),
@@ -189,6 +257,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (protected, public) = documented();
     let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, protected.merge(public)).into_openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    // after the routes' schemas are in the document
+    CrossFieldRules.modify(&mut doc);
     doc
 }
 
@@ -211,4 +281,17 @@ pub fn router(network: Network, options: ApiOptions) -> Router {
     api.method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::Extension(routes::meta::Document(document)))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_field_rules_land_on_their_schemas() {
+        let document = serde_json::to_value(openapi()).unwrap_or_default();
+        for (name, keyword, value) in CrossFieldRules::rules() {
+            assert_eq!(document["components"]["schemas"][name][keyword], value, "{name}.{keyword}");
+        }
+    }
 }

@@ -44,6 +44,218 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+// ---------------------------------------------------------------- rules on text
+//
+// Schemas for the rules the server enforces on text fields and parameters,
+// so the document states them: each is a `String` on the wire, named here
+// once and referred to with `#[schema(value_type = …)]`. White space means
+// Unicode's White_Space, control characters Unicode's Cc (what Rust's
+// `char::is_whitespace` and `char::is_control` test).
+
+/// A station's identity (OCPP 2.0.1's rule): 1 to 48 of `a-z A-Z 0-9 * - _ = + | @ .`.
+#[derive(ToSchema)]
+#[schema(min_length = 1, max_length = 48, pattern = r"^[A-Za-z0-9*_=+|@.-]{1,48}$")]
+pub struct StationIdText(pub String);
+
+/// An ID token's identifier: 1 to 36 characters, neither white space nor
+/// control characters; compared ignoring ASCII case.
+#[derive(ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 36,
+    pattern = r"^[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]{1,36}$"
+)]
+pub struct IdTokenText(pub String);
+
+/// A name (of an API key, a group of stations): 1 to 100 characters
+/// without control characters that neither begins nor ends with white space.
+#[derive(ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 100,
+    pattern = r"^[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?$"
+)]
+pub struct NameText(pub String);
+
+/// A station's group, or `""` for none: a name (1 to 100 characters
+/// without control characters that neither begins nor ends with white space).
+#[derive(ToSchema)]
+#[schema(
+    max_length = 100,
+    pattern = r"^([^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?$"
+)]
+pub struct GroupOrEmpty(pub String);
+
+/// A station's HTTP Basic password: 16 to 40 printable ASCII characters (no space).
+#[derive(ToSchema)]
+#[schema(min_length = 16, max_length = 40, pattern = r"^[!-~]{16,40}$")]
+pub struct PasswordText(pub String);
+
+/// A currency: three upper-case letters (ISO 4217), e.g. `EUR`.
+#[derive(ToSchema)]
+#[schema(min_length = 3, max_length = 3, pattern = r"^[A-Z]{3}$")]
+pub struct CurrencyCode(pub String);
+
+/// A list's `next_cursor`, handed back unchanged: base64url without
+/// padding. A cursor the list did not hand out is `400 invalid_cursor`.
+#[derive(ToSchema)]
+#[schema(min_length = 1, pattern = r"^[A-Za-z0-9_-]+$")]
+pub struct CursorText(pub String);
+
+/// A time in RFC 3339, e.g. `2027-01-01T00:00:00Z`.
+#[derive(ToSchema)]
+#[schema(format = DateTime)]
+pub struct TimeText(pub String);
+
+/// A station's registration: the operator's decision (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+pub enum RegistrationName {
+    /// It may charge.
+    Accepted,
+    /// It waits for the operator.
+    Pending,
+    /// It is refused.
+    Rejected,
+}
+
+/// Whether a registered ID token may charge (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+pub enum TokenStatusName {
+    /// It may charge (until it expires).
+    Accepted,
+    /// It may not.
+    Blocked,
+}
+
+/// The type of a registered ID token, as OCPP 2.0.1 names it (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+pub enum TokenTypeName {
+    /// An ISO 14443 RFID card.
+    #[serde(rename = "ISO14443")]
+    Iso14443,
+    /// An ISO 15693 RFID card.
+    #[serde(rename = "ISO15693")]
+    Iso15693,
+    /// A key code.
+    KeyCode,
+    /// An e-mobility account id.
+    #[serde(rename = "eMAID")]
+    EMaid,
+    /// A MAC address.
+    MacAddress,
+    /// A token the CSMS generated.
+    Central,
+    /// A token the station knows locally.
+    Local,
+}
+
+/// The type of an ID token a command carries, as OCPP 2.0.1 names it
+/// (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+pub enum PresentedTokenType {
+    /// An ISO 14443 RFID card.
+    #[serde(rename = "ISO14443")]
+    Iso14443,
+    /// An ISO 15693 RFID card.
+    #[serde(rename = "ISO15693")]
+    Iso15693,
+    /// A key code.
+    KeyCode,
+    /// An e-mobility account id.
+    #[serde(rename = "eMAID")]
+    EMaid,
+    /// A MAC address.
+    MacAddress,
+    /// A token the CSMS generated.
+    Central,
+    /// A token the station knows locally.
+    Local,
+    /// No authorization needed.
+    NoAuthorization,
+}
+
+/// A transaction's state, as a filter (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TransactionStateName {
+    /// Still running.
+    Active,
+    /// Ended.
+    Ended,
+}
+
+/// A list's order (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderName {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    Desc,
+}
+
+/// What a station is to answer for a token of its local list (matched ignoring case).
+#[derive(Serialize, ToSchema)]
+pub enum AuthorizationStatusName {
+    /// It may charge.
+    Accepted,
+    /// It is blocked.
+    Blocked,
+    /// It has expired.
+    Expired,
+    /// It is invalid.
+    Invalid,
+    /// It is unknown.
+    Unknown,
+    /// It is in another transaction.
+    ConcurrentTx,
+}
+
+/// 2.0.1 `logType`.
+#[derive(Serialize, ToSchema)]
+pub enum LogTypeName {
+    /// Diagnostics.
+    DiagnosticsLog,
+    /// Security events.
+    SecurityLog,
+}
+
+/// 2.0.1 `reportBase`.
+#[derive(Serialize, ToSchema)]
+pub enum ReportBaseName {
+    /// Every variable.
+    FullInventory,
+    /// The configurable variables.
+    ConfigurationInventory,
+    /// A summary.
+    SummaryInventory,
+}
+
+/// 2.0.1 `attributeType`.
+#[derive(Serialize, ToSchema)]
+pub enum VariableAttributeName {
+    /// The actual value.
+    Actual,
+    /// The target value.
+    Target,
+    /// The minimum set.
+    MinSet,
+    /// The maximum set.
+    MaxSet,
+}
+
+/// What an API key may do; each scope includes the ones before it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeName {
+    /// Read everything, follow the event stream.
+    Read,
+    /// Also send commands, manage ID tokens and reservations.
+    Operate,
+    /// Also manage stations, API keys, plugins and tariffs.
+    Admin,
+}
+
 // ---------------------------------------------------------------- stations
 
 /// A connector's current (or a past) status.
@@ -385,18 +597,25 @@ pub struct StationDetail {
 #[serde(deny_unknown_fields)]
 pub struct NewStation {
     /// Its identity: up to 48 of `a-z A-Z 0-9 * - _ = + | @ .`.
+    #[schema(value_type = StationIdText)]
     pub id: String,
-    /// Its HTTP Basic password: 16 to 40 printable ASCII characters.
+    /// Its HTTP Basic password: 16 to 40 printable ASCII characters. A
+    /// station needs a password (given or generated) unless the server
+    /// allows password-less stations (`auth.allow_stations_without_password`).
     #[serde(default)]
+    #[schema(value_type = Option<PasswordText>)]
     pub password: Option<String>,
-    /// Let Gridlet choose the password; it is answered once, in `generated_password`.
+    /// Let Gridlet choose the password; it is answered once, in
+    /// `generated_password`. Not together with `password`.
     #[serde(default)]
     pub generate_password: bool,
     /// `Accepted` (default), `Pending` or `Rejected`.
     #[serde(default)]
+    #[schema(value_type = Option<RegistrationName>)]
     pub registration: Option<String>,
-    /// The group (site) it belongs to, for tariffs assigned to a group.
+    /// The group (site) it belongs to, for tariffs assigned to a group; `""` for none.
     #[serde(default)]
+    #[schema(value_type = Option<GroupOrEmpty>)]
     pub group: Option<String>,
 }
 
@@ -404,18 +623,23 @@ pub struct NewStation {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationChange {
-    /// `Accepted`, `Pending` or `Rejected`; a station learns it at its next boot.
+    /// `Accepted`, `Pending` or `Rejected`; a station learns it at its next
+    /// boot. `Accepted` needs a password unless the server allows
+    /// password-less stations.
     #[serde(default)]
+    #[schema(value_type = Option<RegistrationName>)]
     pub registration: Option<String>,
-    /// A new password.
+    /// A new password: 16 to 40 printable ASCII characters.
     #[serde(default)]
+    #[schema(value_type = Option<PasswordText>)]
     pub password: Option<String>,
-    /// Let Gridlet choose a new password; it is answered once.
+    /// Let Gridlet choose a new password; it is answered once. Not together with `password`.
     #[serde(default)]
     pub generate_password: bool,
     /// Its group (site), for tariffs assigned to a group; `""` takes it out
     /// of its group.
     #[serde(default)]
+    #[schema(value_type = Option<GroupOrEmpty>)]
     pub group: Option<String>,
 }
 
@@ -682,6 +906,21 @@ pub struct IdTokenView {
     pub kind: Option<String>,
 }
 
+/// An ID token a request carries (a command, a reservation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdTokenArg {
+    /// The identifier, e.g. an RFID UID: 1 to 36 characters without white
+    /// space or control characters.
+    #[schema(value_type = IdTokenText)]
+    pub value: String,
+    /// 2.0.1 type; left out, an untyped 1.6 `idTag` (a 2.0.1 remote start
+    /// sends it as `Central`).
+    #[serde(rename = "type", default)]
+    #[schema(value_type = Option<PresentedTokenType>)]
+    pub kind: Option<String>,
+}
+
 impl From<&IdToken> for IdTokenView {
     fn from(token: &IdToken) -> Self {
         IdTokenView { value: token.value.clone(), kind: token.kind.map(|k| k.as_str().to_owned()) }
@@ -921,11 +1160,13 @@ impl From<&RunningCost> for RunningCostView {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepriceRequest {
-    /// A tariff plugin's id.
+    /// An installed tariff plugin's id; needs `currency`.
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub plugin_id: Option<String>,
-    /// The currency to bill in (ISO 4217, e.g. `EUR`); needed with `plugin_id`.
+    /// The currency to bill in (ISO 4217, e.g. `EUR`); needs `plugin_id`.
     #[serde(default)]
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
 }
 
@@ -1082,8 +1323,10 @@ impl From<&TariffAssignment> for TariffAssignmentView {
 #[serde(deny_unknown_fields)]
 pub struct TariffInput {
     /// An installed tariff plugin's id.
+    #[schema(min_length = 1)]
     pub plugin_id: String,
     /// The currency to bill in: three upper-case letters (ISO 4217), e.g. `EUR`.
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
 }
 
@@ -1205,21 +1448,25 @@ impl From<&IdTokenRecord> for IdTokenRecordView {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdTokenInput {
-    /// The identifier: 1 to 36 printable characters without spaces.
+    /// The identifier: 1 to 36 characters without white space or control characters.
+    #[schema(value_type = IdTokenText)]
     pub value: String,
     /// Its type (`ISO14443`, `ISO15693`, `KeyCode`, `eMAID`, `MacAddress`,
     /// `Central`, `Local`); left out, it matches any type.
     #[serde(rename = "type", default)]
+    #[schema(value_type = Option<TokenTypeName>)]
     pub kind: Option<String>,
     /// `Accepted` (default) or `Blocked`.
     #[serde(default)]
+    #[schema(value_type = Option<TokenStatusName>)]
     pub status: Option<String>,
     /// When it expires (RFC 3339).
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub expires_at: Option<String>,
-    /// Its group.
+    /// Its group: an ID token's identifier.
     #[serde(default)]
+    #[schema(value_type = Option<IdTokenText>)]
     pub group_id: Option<String>,
     /// Whether it may be in several transactions at once (default false).
     #[serde(default)]
@@ -1232,16 +1479,19 @@ pub struct IdTokenInput {
 pub struct IdTokenFields {
     /// Its type; left out, it matches any type.
     #[serde(rename = "type", default)]
+    #[schema(value_type = Option<TokenTypeName>)]
     pub kind: Option<String>,
     /// `Accepted` (default) or `Blocked`.
     #[serde(default)]
+    #[schema(value_type = Option<TokenStatusName>)]
     pub status: Option<String>,
     /// When it expires (RFC 3339).
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub expires_at: Option<String>,
-    /// Its group.
+    /// Its group: an ID token's identifier.
     #[serde(default)]
+    #[schema(value_type = Option<IdTokenText>)]
     pub group_id: Option<String>,
     /// Whether it may be in several transactions at once (default false).
     #[serde(default)]
@@ -1334,16 +1584,17 @@ pub struct NewReservation {
     /// The EVSE (1.6: the connector id); left out, any.
     #[serde(default)]
     pub evse: Option<u32>,
-    /// The connector on the EVSE (default 1).
+    /// The connector on the EVSE (default 1); needs `evse`.
     #[serde(default)]
     pub connector: Option<u32>,
     /// The token to hold it for.
-    pub id_token: IdTokenView,
-    /// The token's group.
+    pub id_token: IdTokenArg,
+    /// The token's group: an ID token's identifier.
     #[serde(default)]
+    #[schema(value_type = Option<IdTokenText>)]
     pub group_id: Option<String>,
     /// When it expires (RFC 3339, in the future).
-    #[schema(format = DateTime)]
+    #[schema(value_type = TimeText)]
     pub expires_at: String,
 }
 
@@ -1382,9 +1633,12 @@ impl From<&ApiKeyRecord> for ApiKeyView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
-    /// What it is for, e.g. `billing export` (1 to 100 characters).
+    /// What it is for, e.g. `billing export`: 1 to 100 characters without
+    /// control characters, neither beginning nor ending with white space.
+    #[schema(value_type = NameText)]
     pub name: String,
     /// `read`, `operate` or `admin`.
+    #[schema(value_type = ScopeName)]
     pub scope: String,
 }
 
@@ -1536,8 +1790,10 @@ impl EventView {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<CursorText>)]
     pub cursor: Option<String>,
 }
 
@@ -1547,20 +1803,27 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct TransactionsQuery {
     /// Only this station's.
+    #[param(value_type = Option<StationIdText>)]
     pub station: Option<String>,
     /// Only those of this token (any case).
     pub token: Option<String>,
     /// Only those started at or after this time (RFC 3339).
+    #[param(value_type = Option<TimeText>)]
     pub from: Option<String>,
     /// Only those started before this time (RFC 3339).
+    #[param(value_type = Option<TimeText>)]
     pub to: Option<String>,
-    /// `active` or `ended`.
+    /// `active` or `ended` (matched ignoring case).
+    #[param(value_type = Option<TransactionStateName>)]
     pub state: Option<String>,
-    /// `asc` (oldest first, default) or `desc` (newest first).
+    /// `asc` (oldest first, default) or `desc` (newest first), matched ignoring case.
+    #[param(value_type = Option<OrderName>)]
     pub order: Option<String>,
     /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<CursorText>)]
     pub cursor: Option<String>,
 }
 
@@ -1570,10 +1833,13 @@ pub struct TransactionsQuery {
 #[into_params(parameter_in = Query)]
 pub struct ReservationsQuery {
     /// Only this station's.
+    #[param(value_type = Option<StationIdText>)]
     pub station: Option<String>,
     /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<CursorText>)]
     pub cursor: Option<String>,
 }
 
@@ -1583,12 +1849,17 @@ pub struct ReservationsQuery {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// From this time on (RFC 3339; default: the beginning).
+    #[param(value_type = Option<TimeText>)]
     pub from: Option<String>,
-    /// Before this time (RFC 3339; default: now).
+    /// Before this time (RFC 3339; default: now). A range where `from` is
+    /// not before `to` holds nothing.
+    #[param(value_type = Option<TimeText>)]
     pub to: Option<String>,
     /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<CursorText>)]
     pub cursor: Option<String>,
 }
 
@@ -1598,8 +1869,11 @@ pub struct HistoryQuery {
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// Start (RFC 3339; default: 24 hours before `to`).
+    #[param(value_type = Option<TimeText>)]
     pub from: Option<String>,
-    /// End (RFC 3339; default and at most: now).
+    /// End (RFC 3339; default and at most: now). A range where `from` is
+    /// not before `to` is empty.
+    #[param(value_type = Option<TimeText>)]
     pub to: Option<String>,
 }
 

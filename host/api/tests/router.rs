@@ -86,7 +86,8 @@ async fn the_document_is_public_and_errors_keep_their_shape() {
         ("DELETE", "/api/v1/transactions", StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
         ("GET", "/api/v1/stations/CP-9", StatusCode::NOT_FOUND, "station_not_found"),
         ("GET", "/api/v1/stations?limit=nine", StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
-        ("POST", "/api/v1/stations/CP-9/commands/reset", StatusCode::NOT_FOUND, "station_not_found"),
+        ("POST", "/api/v1/stations/CP-9/commands/clear-cache", StatusCode::NOT_FOUND, "station_not_found"),
+        ("POST", "/api/v1/stations/CP-9/commands/reset", StatusCode::BAD_REQUEST, "invalid_json"),
     ] {
         let (got, body) = api.call(method, path, Some(&key), None).await;
         assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{method} {path}: {body}");

@@ -293,7 +293,7 @@ impl Backend {
 
     async fn revoke_api_key(&self, id: &str) -> anyhow::Result<ApiKeyView> {
         match self {
-            Backend::Local { store, .. } => Ok((&key_ops::revoke(store.as_ref(), id, now()).await?).into()),
+            Backend::Local { store, .. } => Ok((&key_ops::revoke(store.as_ref(), id, key_ops::Revoker::Operator, now()).await?).into()),
             Backend::Remote(client) => {
                 let id = id.strip_prefix(api::auth::KEY_PREFIX).unwrap_or(id);
                 let id = id.split('_').next().unwrap_or(id);

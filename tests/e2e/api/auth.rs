@@ -42,7 +42,7 @@ async fn every_route_refuses_missing_bad_revoked_and_weaker_keys() {
     }
     let revoked_key = server.api_key(Scope::Admin).await;
     let revoked_id = api::auth::parse_key(&revoked_key).unwrap().0.to_owned();
-    api::operations::keys::revoke(server.store.as_ref(), &revoked_id, server::now()).await.unwrap();
+    api::operations::keys::revoke(server.store.as_ref(), &revoked_id, api::operations::keys::Revoker::Operator, server::now()).await.unwrap();
     let refused_keys = [
         ("missing", None),
         ("malformed", Some("not-a-key".to_owned())),
@@ -135,5 +135,35 @@ async fn refusals_say_how_to_authenticate() {
     reader.get("/stations").await.expect_error(401, "unauthorized");
     admin.post("/api-keys", json!({"name": "x", "scope": "superuser"})).await.expect_error(422, "invalid_request");
     admin.delete("/api-keys/0000000000000000").await.expect_error(404, "api_key_not_found");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_key_cannot_revoke_itself_nor_the_last_admin_key_go() {
+    let server = TestServer::start().await;
+    let first = server.client(Scope::Admin).await;
+    let first_id = api::auth::parse_key(first.key().unwrap()).unwrap().0.to_owned();
+    let message = first.delete(&format!("/api-keys/{first_id}")).await.expect_error(409, "api_key_in_use");
+    assert!(message.contains("another admin key"), "{message}");
+    let listed = first.get("/api-keys").await.expect(200);
+    assert!(listed["items"][0]["revoked_at"].is_null(), "nothing changed: {listed}");
+
+    // a second admin key may revoke the first, and is then the last one
+    let created = first.post("/api-keys", json!({"name": "second admin", "scope": "admin"})).await.expect(201);
+    let second = first.with_key(created["api_key"].as_str());
+    let second_id = created["key"]["id"].as_str().unwrap();
+    let reader = second.post("/api-keys", json!({"name": "reader", "scope": "read"})).await.expect(201);
+    second.delete(&format!("/api-keys/{first_id}")).await.expect(200);
+    first.get("/api-keys").await.expect_error(401, "unauthorized");
+    second.delete(&format!("/api-keys/{second_id}")).await.expect_error(409, "api_key_in_use");
+    // the full key in the path names the same key
+    second.delete(&format!("/api-keys/gl_{second_id}_secret")).await.expect_error(409, "api_key_in_use");
+    // keys of other scopes go as before
+    second.delete(&format!("/api-keys/{}", reader["key"]["id"].as_str().unwrap())).await.expect(200);
+    let keys = second.get("/api-keys").await.expect(200);
+    let live: Vec<&Value> = keys["items"].as_array().unwrap().iter().filter(|k| k["revoked_at"].is_null()).collect();
+    assert_eq!(live.len(), 1, "only the second admin key is left: {keys}");
+    assert_eq!(live[0]["id"], second_id);
+    second.get("/stations").await.expect(200);
     server.shutdown().await;
 }

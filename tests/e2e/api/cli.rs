@@ -28,6 +28,13 @@ async fn the_cli_works_through_the_api_while_the_server_runs() {
     assert!(ok, "{err}");
     let key = out.lines().last().unwrap().trim().to_owned();
     assert!(key.starts_with("gl_"), "the key is printed on its own line: {out}");
+    // the only admin key cannot be revoked on the data directory either
+    let key_id = api::auth::parse_key(&key).unwrap().0.to_owned();
+    let (ok, _, err) = gridlet_cli(data, &["api-key", "revoke", &key_id], None).await;
+    assert!(!ok && err.contains("last admin key"), "{err}");
+    let (ok, out, _) = gridlet_cli(data, &["api-key", "list"], None).await;
+    let line = out.lines().find(|line| line.starts_with(&key_id)).unwrap_or_default();
+    assert!(ok && line.split_whitespace().nth(3) == Some("-"), "the key is not revoked: {out}");
 
     let server = GridletProcess::start(data, &[]).await;
     let (ok, _, err) = gridlet_cli(data, &["station", "list"], None).await;

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod commands;
 mod events;
+mod fuzz;
 mod openapi;
 mod plugins;
 mod resources;

@@ -265,3 +265,35 @@ async fn errors_are_json_with_a_stable_code_everywhere() {
     admin.post("/stations", huge).await.expect_error(413, "payload_too_large");
     server.shutdown().await;
 }
+
+/// What the schema-driven fuzzer (`fuzz`) found, kept as plain cases.
+#[tokio::test]
+async fn requests_are_taken_exactly_as_the_document_describes_them() {
+    let server = TestServer::start().await;
+    let admin = server.client(Scope::Admin).await;
+    // a documented body is required: no body is no token
+    admin.request("PUT", "/id-tokens/NO-BODY", None).await.expect_error(400, "invalid_json");
+    admin.get("/id-tokens/NO-BODY").await.expect_error(404, "id_token_not_found");
+    admin.put("/id-tokens/WITH-BODY", json!({})).await.expect(201);
+    // a body is an object, not an array of its fields
+    admin.request("PUT", "/id-tokens/ARRAY", Some(&json!([null, null]))).await.expect_error(422, "invalid_request");
+    admin.request("PATCH", "/stations/NOBODY", Some(&json!([null]))).await.expect_error(422, "invalid_request");
+    // JSON Schema's integers include 10.0
+    let created = admin.raw("POST", "/id-tokens/import", "application/json", r#"[{"value": "INT-1"}]"#).await.expect(200);
+    assert_eq!(created["imported"], 1);
+    let answer = admin.raw("POST", "/api-keys", "application/json", r#"{"name": "n", "scope": "read"}"#).await;
+    answer.expect(201);
+    server.register_station("FLOAT-1").await;
+    let answer = admin.raw("POST", "/stations/FLOAT-1/commands/unlock-connector", "application/json", r#"{"evse": 2.0}"#).await;
+    answer.expect_error(409, "station_offline");
+    // rules between fields: a connector needs its EVSE
+    let answer = admin.post("/stations/FLOAT-1/commands/change-availability", json!({"connector": 1, "operative": true})).await;
+    answer.expect_error(422, "invalid_request");
+    // names are taken as given, not trimmed
+    admin.post("/api-keys", json!({"name": " padded", "scope": "read"})).await.expect_error(422, "invalid_request");
+    admin.post("/api-keys", json!({"name": "x", "scope": " read"})).await.expect_error(422, "invalid_request");
+    // a time range that ends before it begins is empty
+    let empty = admin.get("/stations/FLOAT-1/log?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z").await.expect(200);
+    assert_eq!(empty["items"], json!([]));
+    server.shutdown().await;
+}

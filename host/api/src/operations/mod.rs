@@ -177,6 +177,23 @@ pub async fn write(storage: &dyn Storage, changes: ChangeSet) -> Result<(), Stor
     storage.apply_durably(changes).await
 }
 
+/// Checks a name given in `field` (an API key's, a group's): 1 to `max`
+/// characters without control characters, neither beginning nor ending
+/// with white space (the document's `NameText`).
+pub fn check_name(field: &str, text: &str, max: usize) -> Result<(), OperationError> {
+    let len = text.chars().count();
+    if len == 0 || len > max {
+        return Err(OperationError::invalid(field, format!("must be 1 to {max} characters, got {len}")));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(OperationError::invalid(field, "must not contain control characters"));
+    }
+    if text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
+        return Err(OperationError::invalid(field, "must not begin or end with white space"));
+    }
+    Ok(())
+}
+
 /// Parses an RFC 3339 time given in `field`. An offset's `+` that a query
 /// string turned into a space (`…T10:00:00 01:00`) is read as `+`.
 pub fn parse_time(field: &str, text: &str) -> Result<Timestamp, OperationError> {

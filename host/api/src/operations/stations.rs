@@ -10,7 +10,7 @@ use domain::event::StationEventKind;
 use server::Connection;
 use session::auth::{check_password_rules, generate_password, hash_password};
 
-use crate::operations::{OperationError, Resource, write};
+use crate::operations::{OperationError, Resource, check_name, write};
 use crate::wire::{
     AvailabilityView, ConnectorView, NewStation, StationChange, StationDetail, StationSummary, protocol, time,
 };
@@ -29,20 +29,15 @@ pub fn registration(field: &str, text: &str) -> Result<Registration, OperationEr
 /// The longest group name a station may have.
 pub const MAX_GROUP_LEN: usize = 100;
 
-/// A group (site) name given in `field`: trimmed, 1 to [`MAX_GROUP_LEN`]
-/// characters without control characters; empty means "no group".
+/// A group (site) name given in `field`: 1 to [`MAX_GROUP_LEN`]
+/// characters without control characters, neither beginning nor ending
+/// with white space; empty means "no group".
 pub fn group(field: &str, text: &str) -> Result<Option<String>, OperationError> {
-    let name = text.trim();
-    if name.is_empty() {
+    if text.is_empty() {
         return Ok(None);
     }
-    if name.chars().count() > MAX_GROUP_LEN || name.chars().any(char::is_control) {
-        return Err(OperationError::invalid(
-            field,
-            format!("must be at most {MAX_GROUP_LEN} characters without control characters"),
-        ));
-    }
-    Ok(Some(name.to_owned()))
+    check_name(field, text, MAX_GROUP_LEN)?;
+    Ok(Some(text.to_owned()))
 }
 
 /// The station `id`, which must exist.

@@ -62,7 +62,7 @@ pub fn assignment(
     scope: TariffScope,
     input: &TariffInput,
 ) -> Result<TariffAssignment, OperationError> {
-    let assignment = TariffAssignment::new(scope, input.plugin_id.trim(), input.currency.trim()).map_err(|e| {
+    let assignment = TariffAssignment::new(scope, &input.plugin_id, &input.currency).map_err(|e| {
         let field = match e {
             InvalidAssignment::Currency(_) => "currency",
             InvalidAssignment::EmptyPluginId => "plugin_id",

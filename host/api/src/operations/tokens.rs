@@ -21,7 +21,8 @@ pub fn check(input: &IdTokenInput) -> Result<IdTokenRecord, Vec<(String, String)
     if let Err(e) = validate_token(&input.value) {
         problems.push(("value".to_owned(), e.to_string()));
     }
-    let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+    // JSON is taken as given; CSV fields arrive trimmed, empty ones left out
+    let kind = match input.kind.as_deref() {
         None => None,
         Some(text) => match IdTokenType::parse(text) {
             Some(IdTokenType::NoAuthorization) | None => {
@@ -34,21 +35,21 @@ pub fn check(input: &IdTokenInput) -> Result<IdTokenRecord, Vec<(String, String)
             Some(kind) => Some(kind),
         },
     };
-    let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let status = match input.status.as_deref() {
         None => TokenStatus::Accepted,
         Some(text) => TokenStatus::parse(text).unwrap_or_else(|| {
             problems.push(("status".to_owned(), format!("{text:?} is not Accepted or Blocked")));
             TokenStatus::Accepted
         }),
     };
-    let expires_at = match parse_optional_time("expires_at", input.expires_at.as_deref().filter(|t| !t.trim().is_empty())) {
+    let expires_at = match parse_optional_time("expires_at", input.expires_at.as_deref()) {
         Ok(at) => at,
         Err(e) => {
             problems.push(("expires_at".to_owned(), message_of(e)));
             None
         }
     };
-    let group_id = input.group_id.as_deref().map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned);
+    let group_id = input.group_id.clone();
     if let Some(group) = &group_id
         && let Err(e) = validate_token(group)
     {

@@ -26,11 +26,14 @@ use session::commands::{Command, LocalListEntry, VariableRef};
 
 use crate::ApiState;
 use crate::auth::{Authorized, Operate};
-use crate::error::{ApiError, CommonErrors, NotFound, StationErrors};
+use crate::error::{ApiError, BodyErrors, CommonErrors, NotFound, StationErrors};
 use crate::extract::{ApiJson, ApiPath};
 use crate::operations::{OperationError, parse_optional_time};
 use crate::routes::stations::known_station;
-use crate::wire::{CommandReplyView, IdTokenView, TransactionView};
+use crate::wire::{
+    AuthorizationStatusName, CommandReplyView, IdTokenArg, IdTokenText, LogTypeName, ReportBaseName, StationIdText,
+    TimeText, TransactionView, VariableAttributeName,
+};
 
 /// The commands, as their routes name them.
 pub const NAMES: [&str; 19] = [
@@ -74,7 +77,7 @@ pub(crate) fn location(evse: Option<u32>, connector: Option<u32>) -> Result<Opti
 }
 
 /// An ID token from a body, checked.
-pub(crate) fn id_token(field: &str, token: &IdTokenView) -> Result<IdToken, ApiError> {
+pub(crate) fn id_token(field: &str, token: &IdTokenArg) -> Result<IdToken, ApiError> {
     validate_token(&token.value).map_err(|e| ApiError::invalid(&format!("{field}.value"), e.to_string()))?;
     match token.kind.as_deref() {
         None => Ok(IdToken::untyped(token.value.as_str())),
@@ -124,9 +127,9 @@ pub struct ResetBody {
 }
 
 /// Restarts the station (1.6 Reset, 2.0.1 Reset).
-#[utoipa::path(post, path = "/stations/{id}/commands/reset", operation_id = "command_reset", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/reset", operation_id = "command_reset", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = ResetBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn reset(
     _: Authorized<Operate>,
@@ -144,7 +147,7 @@ pub struct ChangeAvailabilityBody {
     /// The EVSE (1.6: the connector id); left out, the whole station.
     #[serde(default)]
     pub evse: Option<u32>,
-    /// The connector on the EVSE (2.0.1).
+    /// The connector on the EVSE (2.0.1); needs `evse`.
     #[serde(default)]
     pub connector: Option<u32>,
     /// Operative (true) or inoperative (false).
@@ -152,9 +155,9 @@ pub struct ChangeAvailabilityBody {
 }
 
 /// Makes the station, an EVSE or a connector operative or inoperative (ChangeAvailability).
-#[utoipa::path(post, path = "/stations/{id}/commands/change-availability", operation_id = "command_change_availability", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/change-availability", operation_id = "command_change_availability", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = ChangeAvailabilityBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn change_availability(
     _: Authorized<Operate>,
@@ -178,9 +181,9 @@ pub struct UnlockConnectorBody {
 }
 
 /// Unlocks a connector's cable (UnlockConnector).
-#[utoipa::path(post, path = "/stations/{id}/commands/unlock-connector", operation_id = "command_unlock_connector", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/unlock-connector", operation_id = "command_unlock_connector", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = UnlockConnectorBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn unlock_connector(
     _: Authorized<Operate>,
@@ -193,7 +196,7 @@ pub async fn unlock_connector(
 }
 
 /// Clears the station's authorization cache (ClearCache). No body.
-#[utoipa::path(post, path = "/stations/{id}/commands/clear-cache", operation_id = "command_clear_cache", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/clear-cache", operation_id = "command_clear_cache", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn clear_cache(
@@ -214,15 +217,15 @@ pub struct TriggerMessageBody {
     /// The EVSE it concerns (1.6: the connector id).
     #[serde(default)]
     pub evse: Option<u32>,
-    /// The connector on the EVSE (2.0.1).
+    /// The connector on the EVSE (2.0.1); needs `evse`.
     #[serde(default)]
     pub connector: Option<u32>,
 }
 
 /// Asks the station to send a message now (TriggerMessage).
-#[utoipa::path(post, path = "/stations/{id}/commands/trigger-message", operation_id = "command_trigger_message", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/trigger-message", operation_id = "command_trigger_message", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = TriggerMessageBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn trigger_message(
     _: Authorized<Operate>,
@@ -249,9 +252,9 @@ pub struct DataTransferBody {
 }
 
 /// A vendor-specific exchange (DataTransfer).
-#[utoipa::path(post, path = "/stations/{id}/commands/data-transfer", operation_id = "command_data_transfer", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/data-transfer", operation_id = "command_data_transfer", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = DataTransferBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn data_transfer(
     _: Authorized<Operate>,
@@ -270,11 +273,11 @@ pub struct RemoteStartBody {
     /// The EVSE (1.6: the connector id); left out, the station chooses.
     #[serde(default)]
     pub evse: Option<u32>,
-    /// The connector on the EVSE (default 1).
+    /// The connector on the EVSE (default 1); needs `evse`.
     #[serde(default)]
     pub connector: Option<u32>,
     /// The token to charge for (2.0.1 without a type: `Central`).
-    pub id_token: IdTokenView,
+    pub id_token: IdTokenArg,
     /// How long to wait for the transaction after the station accepted, in
     /// seconds (at most, and by default, the server's `remote_start_wait_secs`).
     #[serde(default)]
@@ -284,10 +287,10 @@ pub struct RemoteStartBody {
 /// Starts a charge (1.6 RemoteStartTransaction, 2.0.1
 /// RequestStartTransaction with a `remoteStartId`) and answers the
 /// transaction once the station has started it.
-#[utoipa::path(post, path = "/stations/{id}/commands/remote-start", operation_id = "command_remote_start", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/remote-start", operation_id = "command_remote_start", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = RemoteStartBody,
     responses((status = 201, body = TransactionView, description = "The transaction the station started"),
-        NotFound, StationErrors, CommonErrors),
+        BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn remote_start(
     _: Authorized<Operate>,
@@ -317,9 +320,9 @@ pub struct RemoteStopBody {
 }
 
 /// Stops a charge (1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction).
-#[utoipa::path(post, path = "/stations/{id}/commands/remote-stop", operation_id = "command_remote_stop", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/remote-stop", operation_id = "command_remote_stop", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = RemoteStopBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn remote_stop(
     _: Authorized<Operate>,
@@ -338,7 +341,7 @@ pub async fn remote_stop(
 #[serde(deny_unknown_fields)]
 pub struct LocalListEntryBody {
     /// The token.
-    pub id_token: IdTokenView,
+    pub id_token: IdTokenArg,
     /// What the station is to answer for it; left out, a differential
     /// update removes the token.
     #[serde(default)]
@@ -349,14 +352,16 @@ pub struct LocalListEntryBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocalAuthorizationBody {
-    /// `Accepted`, `Blocked`, `Expired`, `Invalid`, `Unknown` or `ConcurrentTx`.
+    /// `Accepted`, `Blocked`, `Expired`, `Invalid`, `Unknown` or `ConcurrentTx` (matched ignoring case).
+    #[schema(value_type = AuthorizationStatusName)]
     pub status: String,
     /// Until when.
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub expires_at: Option<String>,
     /// The token's group.
     #[serde(default)]
+    #[schema(value_type = Option<IdTokenText>)]
     pub group_id: Option<String>,
 }
 
@@ -389,9 +394,9 @@ fn authorization_status(field: &str, text: &str) -> Result<AuthorizationStatus, 
 }
 
 /// Replaces or updates the station's local authorization list (SendLocalList).
-#[utoipa::path(post, path = "/stations/{id}/commands/send-local-list", operation_id = "command_send_local_list", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/send-local-list", operation_id = "command_send_local_list", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = SendLocalListBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn send_local_list(
     _: Authorized<Operate>,
@@ -416,7 +421,7 @@ pub async fn send_local_list(
 }
 
 /// Asks for the local list's version (GetLocalListVersion). No body.
-#[utoipa::path(post, path = "/stations/{id}/commands/get-local-list-version", operation_id = "command_get_local_list_version", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/get-local-list-version", operation_id = "command_get_local_list_version", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn get_local_list_version(
@@ -435,11 +440,11 @@ pub struct UpdateFirmwareBody {
     pub location: String,
     /// When to download it (RFC 3339; default now).
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub retrieve_at: Option<String>,
     /// 2.0.1: when to install it.
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub install_at: Option<String>,
     /// Download attempts.
     #[serde(default)]
@@ -460,9 +465,9 @@ pub struct UpdateFirmwareBody {
 
 /// Installs firmware from a URL (UpdateFirmware); progress arrives as
 /// firmware status in the station's log and detail.
-#[utoipa::path(post, path = "/stations/{id}/commands/update-firmware", operation_id = "command_update_firmware", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/update-firmware", operation_id = "command_update_firmware", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = UpdateFirmwareBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn update_firmware(
     _: Authorized<Operate>,
@@ -491,11 +496,11 @@ pub struct UploadLogsBody {
     pub location: String,
     /// Oldest entries to include (RFC 3339).
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub from: Option<String>,
     /// Newest entries to include (RFC 3339).
     #[serde(default)]
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<TimeText>)]
     pub to: Option<String>,
     /// Upload attempts.
     #[serde(default)]
@@ -508,13 +513,14 @@ pub struct UploadLogsBody {
     pub request_id: Option<i64>,
     /// 2.0.1 `logType`: `DiagnosticsLog` (default) or `SecurityLog`.
     #[serde(default)]
+    #[schema(value_type = Option<LogTypeName>)]
     pub log_type: Option<String>,
 }
 
 /// Uploads diagnostics (1.6 GetDiagnostics) or a log (2.0.1 GetLog) to a URL.
-#[utoipa::path(post, path = "/stations/{id}/commands/upload-logs", operation_id = "command_upload_logs", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/upload-logs", operation_id = "command_upload_logs", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = UploadLogsBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn upload_logs(
     _: Authorized<Operate>,
@@ -545,9 +551,9 @@ pub struct GetConfigurationBody {
 
 /// 1.6: reads configuration keys (GetConfiguration); what the station
 /// reports is kept and shown in the station's detail.
-#[utoipa::path(post, path = "/stations/{id}/commands/get-configuration", operation_id = "command_get_configuration", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/get-configuration", operation_id = "command_get_configuration", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = GetConfigurationBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn get_configuration(
     _: Authorized<Operate>,
@@ -569,9 +575,9 @@ pub struct ChangeConfigurationBody {
 }
 
 /// 1.6: changes a configuration key (ChangeConfiguration).
-#[utoipa::path(post, path = "/stations/{id}/commands/change-configuration", operation_id = "command_change_configuration", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/change-configuration", operation_id = "command_change_configuration", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = ChangeConfigurationBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn change_configuration(
     _: Authorized<Operate>,
@@ -604,10 +610,8 @@ pub struct VariableBody {
     pub variable_instance: Option<String>,
     /// `Actual` (default), `Target`, `MinSet` or `MaxSet`.
     #[serde(default)]
+    #[schema(value_type = Option<VariableAttributeName>)]
     pub attribute: Option<String>,
-    /// The value to set (`set-variables` only).
-    #[serde(default)]
-    pub value: Option<String>,
 }
 
 impl VariableBody {
@@ -626,50 +630,93 @@ impl VariableBody {
     }
 }
 
-/// `get-variables` and `set-variables`
+/// A 2.0.1 variable and the value to set.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VariablesBody {
-    /// The variables (with `value` to set them).
+pub struct VariableValueBody {
+    /// Component, e.g. `OCPPCommCtrlr`.
+    pub component: String,
+    /// Component instance.
+    #[serde(default)]
+    pub component_instance: Option<String>,
+    /// EVSE of the component.
+    #[serde(default)]
+    pub evse: Option<u32>,
+    /// Connector of the component.
+    #[serde(default)]
+    pub connector: Option<u32>,
+    /// Variable, e.g. `HeartbeatInterval`.
+    pub variable: String,
+    /// Variable instance.
+    #[serde(default)]
+    pub variable_instance: Option<String>,
+    /// `Actual` (default), `Target`, `MinSet` or `MaxSet`.
+    #[serde(default)]
+    #[schema(value_type = Option<VariableAttributeName>)]
+    pub attribute: Option<String>,
+    /// The value to set.
+    pub value: String,
+}
+
+impl VariableValueBody {
+    fn reference(&self) -> VariableRef {
+        VariableRef {
+            address: VariableAddress {
+                component: self.component.clone(),
+                component_instance: self.component_instance.clone(),
+                evse: self.evse,
+                connector: self.connector,
+                variable: self.variable.clone(),
+                variable_instance: self.variable_instance.clone(),
+            },
+            attribute: self.attribute.clone(),
+        }
+    }
+}
+
+/// `get-variables`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetVariablesBody {
+    /// The variables to read.
     pub variables: Vec<VariableBody>,
 }
 
+/// `set-variables`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetVariablesBody {
+    /// The variables with the values to set.
+    pub variables: Vec<VariableValueBody>,
+}
+
 /// 2.0.1: reads variables (GetVariables).
-#[utoipa::path(post, path = "/stations/{id}/commands/get-variables", operation_id = "command_get_variables", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
-    request_body = VariablesBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+#[utoipa::path(post, path = "/stations/{id}/commands/get-variables", operation_id = "command_get_variables", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
+    request_body = GetVariablesBody,
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn get_variables(
     _: Authorized<Operate>,
     State(state): State<ApiState>,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<VariablesBody>,
+    ApiJson(body): ApiJson<GetVariablesBody>,
 ) -> Result<Json<CommandReplyView>, ApiError> {
-    if let Some(i) = body.variables.iter().position(|v| v.value.is_some()) {
-        return Err(ApiError::invalid(&format!("variables[{i}].value"), "get-variables reads; use set-variables to set"));
-    }
     let variables = body.variables.iter().map(VariableBody::reference).collect();
     send(&state, &id, Command::GetVariables { variables }).await
 }
 
 /// 2.0.1: sets variables (SetVariables).
-#[utoipa::path(post, path = "/stations/{id}/commands/set-variables", operation_id = "command_set_variables", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
-    request_body = VariablesBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+#[utoipa::path(post, path = "/stations/{id}/commands/set-variables", operation_id = "command_set_variables", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
+    request_body = SetVariablesBody,
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn set_variables(
     _: Authorized<Operate>,
     State(state): State<ApiState>,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<VariablesBody>,
+    ApiJson(body): ApiJson<SetVariablesBody>,
 ) -> Result<Json<CommandReplyView>, ApiError> {
-    let mut variables = Vec::with_capacity(body.variables.len());
-    for (i, variable) in body.variables.iter().enumerate() {
-        let Some(value) = variable.value.clone() else {
-            return Err(ApiError::invalid(&format!("variables[{i}].value"), "give the value to set"));
-        };
-        variables.push((variable.reference(), value));
-    }
+    let variables = body.variables.iter().map(|v| (v.reference(), v.value.clone())).collect();
     send(&state, &id, Command::SetVariables { variables }).await
 }
 
@@ -679,6 +726,7 @@ pub async fn set_variables(
 pub struct GetBaseReportBody {
     /// `FullInventory` (default), `ConfigurationInventory` or `SummaryInventory`.
     #[serde(default)]
+    #[schema(value_type = Option<ReportBaseName>)]
     pub report_base: Option<String>,
     /// `requestId` (default: one Gridlet chooses).
     #[serde(default)]
@@ -687,9 +735,9 @@ pub struct GetBaseReportBody {
 
 /// 2.0.1: asks for a device-model report (GetBaseReport); the NotifyReport
 /// parts that follow are kept as the station's device model.
-#[utoipa::path(post, path = "/stations/{id}/commands/get-base-report", operation_id = "command_get_base_report", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/get-base-report", operation_id = "command_get_base_report", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = GetBaseReportBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn get_base_report(
     _: Authorized<Operate>,
@@ -717,9 +765,9 @@ pub struct GetTransactionStatusBody {
 }
 
 /// 2.0.1: asks whether a transaction is ongoing and has queued messages (GetTransactionStatus).
-#[utoipa::path(post, path = "/stations/{id}/commands/get-transaction-status", operation_id = "command_get_transaction_status", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/get-transaction-status", operation_id = "command_get_transaction_status", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = GetTransactionStatusBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn get_transaction_status(
     _: Authorized<Operate>,
@@ -736,6 +784,7 @@ pub async fn get_transaction_status(
 #[serde(deny_unknown_fields)]
 pub struct RawBody {
     /// Any action the CSMS sends in the station's OCPP version, e.g. `GetCompositeSchedule`.
+    #[schema(min_length = 1, pattern = r"^[A-Za-z]+$")]
     pub action: String,
     /// Its payload, checked against the OCPP schema before it is sent.
     #[serde(default = "empty_object")]
@@ -748,9 +797,9 @@ fn empty_object() -> Value {
 
 /// Sends any CSMS-initiated action of the station's version with the
 /// payload as given (schema-checked).
-#[utoipa::path(post, path = "/stations/{id}/commands/raw", operation_id = "command_raw", tag = "commands", params(("id" = String, Path, description = "The station's identity")),
+#[utoipa::path(post, path = "/stations/{id}/commands/raw", operation_id = "command_raw", tag = "commands", params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = RawBody,
-    responses((status = 200, body = CommandReplyView, description = "The station's answer"), NotFound, StationErrors, CommonErrors),
+    responses((status = 200, body = CommandReplyView, description = "The station's answer"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"])))]
 pub async fn raw(
     _: Authorized<Operate>,
@@ -758,8 +807,8 @@ pub async fn raw(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RawBody>,
 ) -> Result<Json<CommandReplyView>, ApiError> {
-    if body.action.trim().is_empty() {
-        return Err(OperationError::invalid("action", "give the OCPP action").into());
+    if body.action.is_empty() || !body.action.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(OperationError::invalid("action", "give the OCPP action's name, e.g. GetCompositeSchedule").into());
     }
     send(&state, &id, Command::Raw { action: body.action, payload: body.payload }).await
 }

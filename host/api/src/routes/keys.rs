@@ -1,6 +1,6 @@
-//! `/api-keys`: list, create (the key is answered once), revoke. Needs
-//! `admin`. The first admin key is made with `gridlet api-key create` on
-//! the data directory.
+//! `/api-keys`: list, create (the key is answered once), revoke (never the
+//! caller's own key, never the last admin key). Needs `admin`. The first
+//! admin key is made with `gridlet api-key create` on the data directory.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 
 use crate::ApiState;
 use crate::auth::{Admin, Authorized};
-use crate::error::{ApiError, BadRequest, CommonErrors, NotFound};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, Conflict, NotFound};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::operations::keys as ops;
 use crate::pagination::{self, page_of_slice};
@@ -39,7 +39,7 @@ pub async fn list(
     path = "/api-keys", operation_id = "create_api_key",
     tag = "api-keys",
     request_body = NewApiKey,
-    responses((status = 201, body = ApiKeyCreated, description = "The key, shown this once"), CommonErrors),
+    responses((status = 201, body = ApiKeyCreated, description = "The key, shown this once"), BodyErrors, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn create(
@@ -52,20 +52,23 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key: (&record).into(), api_key })))
 }
 
-/// Revokes an API key: from now on it authorizes nothing.
+/// Revokes an API key: from now on it authorizes nothing. The key making
+/// the request cannot revoke itself (`409 api_key_in_use`), and the last
+/// admin key cannot be revoked (`409 last_admin_key`), so the network
+/// always stays administrable. Revoking a revoked key changes nothing.
 #[utoipa::path(
     delete,
     path = "/api-keys/{id}", operation_id = "revoke_api_key",
     tag = "api-keys",
     params(("id" = String, Path, description = "The key's public id")),
-    responses((status = 200, body = ApiKeyView, description = "The key"), NotFound, CommonErrors),
+    responses((status = 200, body = ApiKeyView, description = "The key"), NotFound, Conflict, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn revoke(
-    _: Authorized<Admin>,
+    admin: Authorized<Admin>,
     State(state): State<ApiState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
-    let record = ops::revoke(state.storage().as_ref(), &id, state.now()).await?;
+    let record = ops::revoke(state.storage().as_ref(), &id, ops::Revoker::Key(&admin.0.key_id), state.now()).await?;
     Ok(Json((&record).into()))
 }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 
 use crate::ApiState;
 use crate::auth::{Admin, Authorized, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, Conflict, NotFound, PluginsUnavailable};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, Conflict, NotFound, PluginsUnavailable};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::operations::plugins as ops;
 use crate::pagination::{self, page_of_slice};
@@ -71,7 +71,7 @@ pub async fn show(
     responses(
         (status = 201, body = PluginView, description = "Installed"),
         (status = 200, body = PluginView, description = "Upgraded (or already installed)"),
-        BadRequest, Conflict, PluginsUnavailable, CommonErrors
+        BodyErrors, Conflict, PluginsUnavailable, CommonErrors
     ),
     security(("api_key" = ["admin"]))
 )]
@@ -128,7 +128,7 @@ fn upload_error(error: MultipartError) -> ApiError {
     tag = "plugins",
     params(("id" = String, Path, description = "The plugin's id")),
     request_body(content = Object, description = "The configuration, as the plugin's manifest describes it"),
-    responses((status = 200, body = PluginView, description = "The plugin, configured"), BadRequest, NotFound, PluginsUnavailable, CommonErrors),
+    responses((status = 200, body = PluginView, description = "The plugin, configured"), BodyErrors, NotFound, PluginsUnavailable, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn configure(

@@ -15,13 +15,13 @@ use session::commands::{Command, CommandError};
 
 use crate::ApiState;
 use crate::auth::{Authorized, Operate, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, NotFound, StationErrors};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, NotFound, StationErrors};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::operations::{OperationError, Resource, parse_time, stations::station_id, write};
 use crate::pagination::{self, page};
 use crate::routes::commands::{id_token, location};
 use crate::routes::stations::known_station;
-use crate::wire::{NewReservation, Page, ReservationView, ReservationsQuery};
+use crate::wire::{NewReservation, Page, ReservationView, ReservationsQuery, StationIdText};
 
 fn stored(state: &ApiState, id: i64) -> Result<Reservation, ApiError> {
     state.storage().reservation(id)?.ok_or_else(|| OperationError::not_found(Resource::Reservation, id).into())
@@ -46,9 +46,9 @@ async fn not_sent(state: &ApiState, mut reservation: Reservation, error: &Comman
     post,
     path = "/stations/{id}/reservations", operation_id = "create_reservation",
     tag = "reservations",
-    params(("id" = String, Path, description = "The station's identity")),
+    params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = NewReservation,
-    responses((status = 201, body = ReservationView, description = "The reservation"), NotFound, StationErrors, CommonErrors),
+    responses((status = 201, body = ReservationView, description = "The reservation"), BodyErrors, NotFound, StationErrors, CommonErrors),
     security(("api_key" = ["operate"]))
 )]
 pub async fn create(
@@ -62,14 +62,16 @@ pub async fn create(
     let location = location(new.evse, new.connector)?;
     let token = id_token("id_token", &new.id_token)?;
     let expires_at = parse_time("expires_at", &new.expires_at)?;
-    if expires_at <= now {
-        return Err(ApiError::invalid("expires_at", "must be in the future"));
-    }
     if let Some(group) = &new.group_id {
         domain::token::validate_token(group).map_err(|e| ApiError::invalid("group_id", e.to_string()))?;
     }
     if state.network().connection(&station).is_none() {
         return Err(CommandError::Offline(station.to_string()).into());
+    }
+    // what the document cannot state (it depends on the clock) is checked
+    // last, once the reservation could be made
+    if expires_at <= now {
+        return Err(ApiError::invalid("expires_at", "must be in the future"));
     }
     let storage = state.storage();
     let reservation = Reservation {

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use domain::{StationId, Timestamp};
 
 use crate::auth::{Admin, Authorized, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, Conflict, NotFound};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, Conflict, NotFound};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::operations::{self, OperationError, stations as ops};
+use crate::operations::{self, stations as ops};
 use crate::pagination::{self, page, page_of_slice};
 use crate::wire::{
     AvailabilityView, ConnectorView, HistoryQuery, LogEntryView, NewStation, Page, PageQuery, RangeQuery,
-    StationChange, StationDetail, StationSaved, StationSummary,
+    StationChange, StationDetail, StationIdText, StationSaved, StationSummary,
 };
 use crate::ApiState;
 
@@ -32,7 +32,8 @@ pub(crate) fn known_station(state: &ApiState, id: &str) -> Result<StationId, Api
     Ok(id)
 }
 
-/// A time range from a query: `to` defaults to now and is capped there.
+/// A time range from a query: `to` defaults to now. A range where `from`
+/// is not before `to` is empty.
 fn range(
     from: Option<&str>,
     to: Option<&str>,
@@ -41,9 +42,6 @@ fn range(
 ) -> Result<(Timestamp, Timestamp), ApiError> {
     let to = operations::parse_optional_time("to", to)?.unwrap_or(now);
     let from = operations::parse_optional_time("from", from)?.unwrap_or_else(|| default_from(to));
-    if from >= to {
-        return Err(OperationError::invalid("from", "must be before `to`").into());
-    }
     Ok((from, to))
 }
 
@@ -82,7 +80,7 @@ pub async fn list(
     path = "/stations", operation_id = "create_station",
     tag = "stations",
     request_body = NewStation,
-    responses((status = 201, body = StationSaved, description = "The station as saved"), BadRequest, Conflict, CommonErrors),
+    responses((status = 201, body = StationSaved, description = "The station as saved"), BodyErrors, Conflict, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn create(
@@ -105,7 +103,7 @@ pub async fn create(
     get,
     path = "/stations/{id}", operation_id = "get_station",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity")),
+    params(("id" = StationIdText, Path, description = "The station's identity")),
     responses((status = 200, body = StationDetail, description = "The station"), NotFound, CommonErrors),
     security(("api_key" = ["read"]))
 )]
@@ -127,9 +125,9 @@ pub async fn show(
     patch,
     path = "/stations/{id}", operation_id = "update_station",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity")),
+    params(("id" = StationIdText, Path, description = "The station's identity")),
     request_body = StationChange,
-    responses((status = 200, body = StationSaved, description = "The station as saved"), BadRequest, NotFound, CommonErrors),
+    responses((status = 200, body = StationSaved, description = "The station as saved"), BodyErrors, NotFound, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn update(
@@ -154,7 +152,7 @@ pub async fn update(
     delete,
     path = "/stations/{id}", operation_id = "delete_station",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity")),
+    params(("id" = StationIdText, Path, description = "The station's identity")),
     responses((status = 204, description = "Removed"), NotFound, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
@@ -173,7 +171,7 @@ pub async fn delete(
     get,
     path = "/stations/{id}/status-history", operation_id = "get_station_status_history",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity"), HistoryQuery),
+    params(("id" = StationIdText, Path, description = "The station's identity"), HistoryQuery),
     responses((status = 200, body = Page<ConnectorView>, description = "A page of status reports"), BadRequest, NotFound, CommonErrors),
     security(("api_key" = ["read"]))
 )]
@@ -192,7 +190,7 @@ pub async fn status_history(
     get,
     path = "/stations/{id}/faults", operation_id = "get_station_faults",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity"), HistoryQuery),
+    params(("id" = StationIdText, Path, description = "The station's identity"), HistoryQuery),
     responses((status = 200, body = Page<ConnectorView>, description = "A page of status reports"), BadRequest, NotFound, CommonErrors),
     security(("api_key" = ["read"]))
 )]
@@ -232,7 +230,7 @@ fn statuses(
     get,
     path = "/stations/{id}/log", operation_id = "get_station_log",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity"), HistoryQuery),
+    params(("id" = StationIdText, Path, description = "The station's identity"), HistoryQuery),
     responses((status = 200, body = Page<LogEntryView>, description = "A page of log entries"), BadRequest, NotFound, CommonErrors),
     security(("api_key" = ["read"]))
 )]
@@ -262,7 +260,7 @@ pub async fn log(
     get,
     path = "/stations/{id}/availability", operation_id = "get_station_availability",
     tag = "stations",
-    params(("id" = String, Path, description = "The station's identity"), RangeQuery),
+    params(("id" = StationIdText, Path, description = "The station's identity"), RangeQuery),
     responses((status = 200, body = AvailabilityView, description = "The availability"), NotFound, CommonErrors),
     security(("api_key" = ["read"]))
 )]

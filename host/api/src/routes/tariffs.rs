@@ -11,11 +11,11 @@ use domain::TariffScope;
 
 use crate::ApiState;
 use crate::auth::{Admin, Authorized, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, NotFound, PluginsUnavailable};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, NotFound, PluginsUnavailable};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::operations::tariffs as ops;
 use crate::pagination::{self, page_of_slice};
-use crate::wire::{Page, PageQuery, TariffAssignmentView, TariffInput};
+use crate::wire::{NameText, Page, PageQuery, StationIdText, TariffAssignmentView, TariffInput};
 
 /// Every tariff assignment: the default first, then groups, then stations.
 #[utoipa::path(
@@ -55,7 +55,7 @@ async fn unassign(state: &ApiState, scope: TariffScope) -> Result<StatusCode, Ap
     path = "/tariff-assignments/default", operation_id = "assign_default_tariff",
     tag = "tariffs",
     request_body = TariffInput,
-    responses((status = 200, body = TariffAssignmentView, description = "The assignment"), BadRequest, PluginsUnavailable, CommonErrors),
+    responses((status = 200, body = TariffAssignmentView, description = "The assignment"), BodyErrors, PluginsUnavailable, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn assign_default(
@@ -84,9 +84,9 @@ pub async fn unassign_default(_: Authorized<Admin>, State(state): State<ApiState
     put,
     path = "/tariff-assignments/groups/{group}", operation_id = "assign_group_tariff",
     tag = "tariffs",
-    params(("group" = String, Path, description = "The group's name")),
+    params(("group" = NameText, Path, description = "The group's name")),
     request_body = TariffInput,
-    responses((status = 200, body = TariffAssignmentView, description = "The assignment"), BadRequest, PluginsUnavailable, CommonErrors),
+    responses((status = 200, body = TariffAssignmentView, description = "The assignment"), BodyErrors, PluginsUnavailable, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn assign_group(
@@ -103,7 +103,7 @@ pub async fn assign_group(
     delete,
     path = "/tariff-assignments/groups/{group}", operation_id = "unassign_group_tariff",
     tag = "tariffs",
-    params(("group" = String, Path, description = "The group's name")),
+    params(("group" = NameText, Path, description = "The group's name")),
     responses((status = 204, description = "Removed"), NotFound, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
@@ -121,9 +121,9 @@ pub async fn unassign_group(
     put,
     path = "/tariff-assignments/stations/{station}", operation_id = "assign_station_tariff",
     tag = "tariffs",
-    params(("station" = String, Path, description = "The station's identity")),
+    params(("station" = StationIdText, Path, description = "The station's identity")),
     request_body = TariffInput,
-    responses((status = 200, body = TariffAssignmentView, description = "The assignment"), BadRequest, NotFound, PluginsUnavailable, CommonErrors),
+    responses((status = 200, body = TariffAssignmentView, description = "The assignment"), BodyErrors, NotFound, PluginsUnavailable, CommonErrors),
     security(("api_key" = ["admin"]))
 )]
 pub async fn assign_station(
@@ -140,7 +140,7 @@ pub async fn assign_station(
     delete,
     path = "/tariff-assignments/stations/{station}", operation_id = "unassign_station_tariff",
     tag = "tariffs",
-    params(("station" = String, Path, description = "The station's identity")),
+    params(("station" = StationIdText, Path, description = "The station's identity")),
     responses((status = 204, description = "Removed"), NotFound, CommonErrors),
     security(("api_key" = ["admin"]))
 )]

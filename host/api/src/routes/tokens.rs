@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 
 use crate::ApiState;
 use crate::auth::{Authorized, Operate, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, Conflict, NotFound};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, Conflict, NotFound};
 use crate::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, parse_json};
 use crate::operations::tokens as ops;
 use crate::pagination::{self, page};
-use crate::wire::{IdTokenFields, IdTokenInput, IdTokenRecordView, ImportResult, Page, PageQuery};
+use crate::wire::{IdTokenFields, IdTokenInput, IdTokenRecordView, IdTokenText, ImportResult, Page, PageQuery};
 
 /// Registered ID tokens, by value (ignoring case).
 #[utoipa::path(
@@ -39,7 +39,7 @@ pub async fn list(
     path = "/id-tokens", operation_id = "create_id_token",
     tag = "id-tokens",
     request_body = IdTokenInput,
-    responses((status = 201, body = IdTokenRecordView, description = "The ID token"), Conflict, CommonErrors),
+    responses((status = 201, body = IdTokenRecordView, description = "The ID token"), BodyErrors, Conflict, CommonErrors),
     security(("api_key" = ["operate"]))
 )]
 pub async fn create(
@@ -56,7 +56,7 @@ pub async fn create(
     get,
     path = "/id-tokens/{token}", operation_id = "get_id_token",
     tag = "id-tokens",
-    params(("token" = String, Path, description = "The token's value (any case)")),
+    params(("token" = IdTokenText, Path, description = "The token's value (any case)")),
     responses((status = 200, body = IdTokenRecordView, description = "The ID token"), NotFound, CommonErrors),
     security(("api_key" = ["read"]))
 )]
@@ -73,11 +73,12 @@ pub async fn show(
     put,
     path = "/id-tokens/{token}", operation_id = "put_id_token",
     tag = "id-tokens",
-    params(("token" = String, Path, description = "The token's value")),
+    params(("token" = IdTokenText, Path, description = "The token's value")),
     request_body = IdTokenFields,
     responses(
         (status = 200, body = IdTokenRecordView, description = "Replaced"),
         (status = 201, body = IdTokenRecordView, description = "Created"),
+        BodyErrors,
         CommonErrors
     ),
     security(("api_key" = ["operate"]))
@@ -98,7 +99,7 @@ pub async fn put(
     delete,
     path = "/id-tokens/{token}", operation_id = "delete_id_token",
     tag = "id-tokens",
-    params(("token" = String, Path, description = "The token's value (any case)")),
+    params(("token" = IdTokenText, Path, description = "The token's value (any case)")),
     responses((status = 204, description = "Removed"), NotFound, CommonErrors),
     security(("api_key" = ["operate"]))
 )]
@@ -124,7 +125,7 @@ pub async fn delete(
         (Vec<IdTokenInput> = "application/json"),
         (String = "text/csv")
     )),
-    responses((status = 200, body = ImportResult, description = "What was imported"), BadRequest, CommonErrors),
+    responses((status = 200, body = ImportResult, description = "What was imported"), BodyErrors, CommonErrors),
     security(("api_key" = ["operate"]))
 )]
 pub async fn import(

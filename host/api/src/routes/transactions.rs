@@ -8,7 +8,7 @@ use domain::{TransactionQuery, TransactionState};
 
 use crate::ApiState;
 use crate::auth::{Authorized, Operate, Read};
-use crate::error::{ApiError, BadRequest, CommonErrors, Conflict, NotFound, PluginsUnavailable};
+use crate::error::{ApiError, BadRequest, BodyErrors, CommonErrors, Conflict, NotFound, PluginsUnavailable};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::operations::{parse_optional_time, stations::station_id, transactions as ops};
 use crate::pagination::{self, page};
@@ -85,10 +85,10 @@ pub async fn show(
     path = "/transactions/{number}/reprice", operation_id = "reprice_transaction",
     tag = "transactions",
     params(("number" = u64, Path, description = "Gridlet's number for the transaction")),
-    request_body(content = RepriceRequest, description = "Optional: the tariff to price with"),
+    request_body(content = RepriceRequest, description = "The tariff to price with; `{}` for the one that applies now"),
     responses(
         (status = 200, body = TransactionView, description = "The transaction with its new pricing"),
-        BadRequest, NotFound, Conflict, PluginsUnavailable, CommonErrors
+        BodyErrors, NotFound, Conflict, PluginsUnavailable, CommonErrors
     ),
     security(("api_key" = ["operate"]))
 )]
