@@ -17,6 +17,7 @@ mod harness;
 mod interop;
 mod loadgen;
 mod replay;
+mod tidy;
 
 
 use ocpp::OcppVersion;
