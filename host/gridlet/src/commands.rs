@@ -10,9 +10,7 @@
 //! report alike. Commands to stations need a running server, so only the
 //! API mode has them.
 
-use std::io::{BufRead, Read};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use reqwest::Method;
@@ -23,70 +21,15 @@ use api::wire::{
     LogEntryView, LogEvent, NewApiKey, NewStation, RepriceRequest, StationChange, StationDetail, StationSaved, StationSummary,
     TransactionDetail, TransactionView,
 };
-use domain::{StationId, Storage, Timestamp, TransactionQuery};
-use store::{SledStore, StoreError};
+use domain::{StationId, Storage, TransactionQuery};
 
-use crate::cli::{ApiKeyCommand, PasswordArgs, SendArgs, StationCommand, TokenCommand, TransactionCommand};
+use crate::backend::{Backend, now, read_input, with};
+use crate::flags::{ApiKeyCommand, PasswordArgs, SendArgs, StationCommand, TokenCommand, TransactionCommand};
 use crate::client::{ApiClient, Body, encode};
 use crate::config::Config;
-
-/// Where operator commands go.
-pub enum Backend {
-    /// The data directory, opened by this process.
-    Local {
-        /// The store.
-        store: Arc<SledStore>,
-        /// `auth.allow_stations_without_password`.
-        allow_without_password: bool,
-        /// The data directory (its `plugins/` is opened when a command needs it).
-        data_dir: PathBuf,
-    },
-    /// A running server's API.
-    Remote(ApiClient),
-}
-
-fn now() -> Timestamp {
-    server::now()
-}
-
-/// Opens the data directory, explaining how to reach a running server
-/// when another process holds it.
-fn open_store(config: &Config) -> anyhow::Result<Arc<SledStore>> {
-    match SledStore::open(&config.data_dir, config.store_options()) {
-        Ok(store) => Ok(Arc::new(store)),
-        Err(error @ StoreError::InUse { .. }) => Err(anyhow::anyhow!(
-            "{error} (a running `gridlet serve`?). To work on a running server, go through its API: \
-             `gridlet --api http://{} …` (or set GRIDLET_API_URL) with GRIDLET_API_KEY set to an API key; \
-             create the first key with `gridlet api-key create --name NAME --scope admin` while the server is stopped",
-            config.listen
-        )),
-        Err(error) => {
-            Err(anyhow::Error::new(error).context(format!("cannot open the data directory {}", config.data_dir.display())))
-        }
-    }
-}
+use crate::output::or_dash;
 
 impl Backend {
-    /// The API at `api` if given, else the data directory.
-    pub fn open(config: &Config, api: Option<&str>) -> anyhow::Result<Backend> {
-        match api {
-            Some(url) => Ok(Backend::Remote(ApiClient::new(url, std::env::var("GRIDLET_API_KEY").ok())?)),
-            None => Ok(Backend::Local {
-                store: open_store(config)?,
-                allow_without_password: config.auth.allow_stations_without_password,
-                data_dir: config.data_dir.clone(),
-            }),
-        }
-    }
-
-    /// Flushes and releases the data directory.
-    pub fn close(self) -> anyhow::Result<()> {
-        if let Backend::Local { store, .. } = self {
-            store.close().context("could not flush the store")?;
-        }
-        Ok(())
-    }
-
     async fn add_station(&self, new: &NewStation) -> anyhow::Result<StationSaved> {
         match self {
             Backend::Local { store, allow_without_password, .. } => {
@@ -398,25 +341,6 @@ fn check_station_locally(new: &NewStation) -> Result<(), OperationError> {
     Ok(())
 }
 
-/// Runs `work` on `backend`, then closes it (also when `work` failed).
-pub(crate) async fn with<T, F, Fut>(backend: Backend, work: F) -> anyhow::Result<T>
-where
-    F: FnOnce(Arc<Backend>) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let backend = Arc::new(backend);
-    let result = work(backend.clone()).await;
-    match Arc::try_unwrap(backend) {
-        Ok(backend) => backend.close()?,
-        Err(_) => bail!("internal error: the data directory is still in use"),
-    }
-    result
-}
-
-pub(crate) fn or_dash(text: Option<&str>) -> &str {
-    text.unwrap_or("-")
-}
-
 fn print_stations(stations: &[StationSummary]) {
     println!("{:<24} {:<9} {:<6} {:<9} {:<24} {:<24}", "STATION", "STATUS", "OCPP", "CONNECTED", "MODEL", "LAST SEEN");
     for station in stations {
@@ -564,16 +488,6 @@ pub async fn token(config: &Config, api: Option<&str>, command: TokenCommand) ->
     Ok(())
 }
 
-pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {
-    if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
-    }
-}
-
 fn kwh(wh: Option<f64>) -> String {
     wh.map(|wh| format!("{:.3}", wh / 1000.0)).unwrap_or_else(|| "-".into())
 }
@@ -598,7 +512,7 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
                     tx.started_at.as_deref().unwrap_or_default(),
                     kwh(tx.energy_wh),
                     or_dash(tx.stop_reason.as_deref()),
-                    crate::plugins::price_summary(tx)
+                    crate::output::price_summary(tx)
                 );
             }
         }
@@ -606,7 +520,7 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
             let request = RepriceRequest { plugin_id: plugin, currency };
             let tx = with(Backend::open(config, api)?, |b| async move { b.reprice(number, &request).await }).await?;
             println!("transaction {} priced again", tx.number);
-            crate::plugins::print_pricing(&tx);
+            crate::output::print_pricing(&tx);
         }
         TransactionCommand::Show { number } => {
             let detail = with(Backend::open(config, api)?, |b| async move { b.transaction(number).await }).await?;
@@ -629,7 +543,7 @@ pub async fn transaction(config: &Config, api: Option<&str>, command: Transactio
                 println!("stopped by     {}", by.value);
             }
             println!("offline events {}", if tx.offline { "yes" } else { "no" });
-            crate::plugins::print_pricing(tx);
+            crate::output::print_pricing(tx);
             if !detail.events.is_empty() {
                 println!("\nevents:");
                 for event in &detail.events {

@@ -15,13 +15,13 @@ use anyhow::{Context, bail};
 use reqwest::{Method, StatusCode};
 
 use api::operations::{plugins as plugin_ops, tariffs as tariff_ops, transactions as transaction_ops};
-use api::wire::{PluginView, PricingView, RepriceRequest, TariffAssignmentView, TariffInput, TransactionView};
+use api::wire::{PluginView, RepriceRequest, TariffAssignmentView, TariffInput, TransactionView};
 use domain::TariffScope;
 use plugin_host::{PluginPackage, PluginRegistry};
 
-use crate::cli::{PluginCommand, TariffCommand, TariffTarget};
+use crate::backend::{Backend, read_input, with};
+use crate::flags::{PluginCommand, TariffCommand, TariffTarget};
 use crate::client::{Body, Part, encode};
-use crate::commands::{Backend, or_dash, read_input, with};
 use crate::config::Config;
 
 /// Opens the plugin registry of the data directory at `data_dir`.
@@ -224,38 +224,6 @@ fn print_plugin(p: &PluginView) {
     );
     let config = serde_json::to_string_pretty(&p.config).unwrap_or_else(|_| p.config.to_string());
     println!("config\n{config}");
-}
-
-/// A transaction's price in a few characters: `12.34 EUR`, `unpriced`,
-/// or `-` (not priced: running, or no tariff applied).
-pub(crate) fn price_summary(tx: &TransactionView) -> String {
-    match &tx.pricing {
-        Some(PricingView { total: Some(total), currency: Some(currency), .. }) => format!("{total} {currency}"),
-        Some(_) => "unpriced".to_owned(),
-        None => "-".to_owned(),
-    }
-}
-
-/// Prints a transaction's pricing and running cost, if it has them.
-pub(crate) fn print_pricing(tx: &TransactionView) {
-    if let Some(cost) = &tx.running_cost {
-        println!("running cost   {} {} (at {})", cost.total, cost.currency, cost.at);
-    }
-    match &tx.pricing {
-        None => println!("price          -"),
-        Some(PricingView { state, reason: Some(reason), plugin_id, at, .. }) if state == "unpriced" => {
-            println!("price          unpriced: {reason} (tariff {}, at {at})", or_dash(plugin_id.as_deref()));
-        }
-        Some(pricing) => {
-            println!("price          {} {}", or_dash(pricing.total.as_deref()), or_dash(pricing.currency.as_deref()));
-            if let Some(by) = &pricing.priced_by {
-                println!("priced by      {} {} {} (at {})", by.plugin_id, by.version, by.hash, pricing.at);
-            }
-            for line in &pricing.lines {
-                println!("  {:<9} {:>12} {:<8} {:>10}  {}", line.kind, line.quantity, line.unit, line.amount, line.description);
-            }
-        }
-    }
 }
 
 fn print_assignments(assignments: &[TariffAssignmentView]) {
