@@ -1,6 +1,7 @@
 //! Starting Gridlet for a test: in-process on `127.0.0.1:0` with a sled
 //! directory in a temp dir ([`TestServer`], OCPP and the REST API on one
-//! port), or as a separate `gridlet` process ([`GridletProcess`]) for tests
+//! port; with the plugin registry and tariffs priced when started with
+//! [`TestServer::start_priced_in`]), or as a separate `gridlet` process ([`GridletProcess`]) for tests
 //! that kill it or drive its CLI; and a client of the REST API
 //! ([`ApiClient`]) with a reader of its event stream ([`EventStream`]).
 
@@ -19,7 +20,9 @@ use tokio::task::JoinHandle;
 
 use serde_json::Value;
 
-use domain::{Change, ChangeSet, IdTokenRecord, Scope, Station, StationId, Storage};
+use domain::{Change, ChangeSet, IdTokenRecord, Pricer, Scope, Station, StationId, Storage};
+use plugin_host::HostConfig;
+use pricing::{Plugins, RegistryPricer};
 use server::{Network, Server, ServerConfig};
 use session::admission::{AdmissionPolicy, UnknownStationPolicy};
 use store::{SledStore, StoreOptions};
@@ -42,6 +45,17 @@ pub fn test_config() -> ServerConfig {
     config
 }
 
+/// A plugin runtime sized for tests, with a compile cache shared by every
+/// test (each component compiles once).
+pub fn plugin_host_config() -> HostConfig {
+    HostConfig {
+        cache_dir: Some(concat!(env!("CARGO_TARGET_TMPDIR"), "/e2e-compile-cache").into()),
+        max_instances: 16,
+        epoch_tick: Duration::from_millis(2),
+        ..HostConfig::default()
+    }
+}
+
 /// A Gridlet server running in this process.
 pub struct TestServer {
     /// Where it listens.
@@ -50,6 +64,10 @@ pub struct TestServer {
     pub store: Arc<SledStore>,
     /// The operator's handle on the network (commands, live events).
     pub network: Network,
+    /// The plugin registry as opened, when started with plugins.
+    pub plugins: Option<Plugins>,
+    /// The pricer the server prices with, when started with plugins.
+    pub pricer: Option<Arc<dyn Pricer>>,
     dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -69,6 +87,19 @@ impl TestServer {
 
     /// Starts a server on an existing data directory.
     pub async fn start_in(dir: TempDir, adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::start_serving(dir, adjust, None).await
+    }
+
+    /// Starts a server on an existing data directory with its plugin
+    /// registry (`<dir>/plugins`, the default plugins installed), pricing
+    /// transactions with it and managing it through the API, as `gridlet
+    /// serve` does.
+    pub async fn start_priced_in(dir: TempDir, adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let plugins = pricing::open_plugins_with(dir.path(), plugin_host_config()).expect("open plugins");
+        TestServer::start_serving(dir, adjust, Some(plugins)).await
+    }
+
+    async fn start_serving(dir: TempDir, adjust: impl FnOnce(&mut ServerConfig), plugins: Option<Plugins>) -> TestServer {
         let store = Arc::new(SledStore::open(dir.path(), StoreOptions::default()).expect("open store"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
@@ -77,17 +108,23 @@ impl TestServer {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let storage: Arc<dyn Storage> = store.clone();
         let api_options = api::ApiOptions {
+            plugins: plugins.as_ref().map(|plugins| plugins.registry.clone()),
             remote_start_wait: Duration::from_secs(10),
             allow_stations_without_password: config.admission.allow_stations_without_password,
             ..api::ApiOptions::default()
         };
         let server = Server::new(storage, config);
+        let pricer = plugins.as_ref().map(|plugins| {
+            let pricer: Arc<dyn Pricer> = Arc::new(RegistryPricer::new(plugins.registry.clone()));
+            server.set_pricer(pricer.clone());
+            pricer
+        });
         let network = server.network();
         let router = server.router().merge(api::router(network.clone(), api_options));
         let task = tokio::spawn(server.serve(listener, router, async move {
             let _ = stop_rx.await;
         }));
-        TestServer { addr, store, network, dir, stop: Some(stop_tx), task: Some(task) }
+        TestServer { addr, store, network, plugins, pricer, dir, stop: Some(stop_tx), task: Some(task) }
     }
 
     /// The OCPP base URL (`ws://addr/ocpp`); stations append `/{id}`.

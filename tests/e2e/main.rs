@@ -16,6 +16,7 @@ mod exhaustion;
 mod harness;
 mod interop;
 mod loadgen;
+mod tariffs;
 mod replay;
 mod tidy;
 

@@ -9,7 +9,7 @@ use ocpp::OcppVersion;
 use plugin_host::{Capabilities, PluginPackage};
 use pricing::RepriceError;
 
-use crate::harness::{Gridlet, TakesCosts, VERSIONS};
+use super::harness::{Gridlet, TakesCosts, VERSIONS};
 
 /// Installs the misbehaving test tariff as `id`, behaving as `behaviour`.
 fn install_misbehaving(gridlet: &Gridlet, id: &str, behaviour: &str) {

@@ -10,7 +10,7 @@ use ocpp::OcppVersion;
 use plugin_host::PluginStatus;
 use serde_json::json;
 
-use crate::harness::{Gridlet, TakesCosts};
+use super::harness::{Gridlet, TakesCosts};
 
 fn price_of(pricing: &Option<Pricing>) -> (i64, String) {
     match pricing {

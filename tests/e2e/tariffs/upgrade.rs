@@ -9,7 +9,7 @@ use domain::{Pricing, Storage, TariffScope};
 use ocpp::OcppVersion;
 use plugin_host::{Capabilities, PluginPackage};
 
-use crate::harness::{Gridlet, TakesCosts};
+use super::harness::{Gridlet, TakesCosts};
 
 /// The default simple tariff under another version number.
 fn simple_tariff(version: &str) -> PluginPackage {

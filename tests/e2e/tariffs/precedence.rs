@@ -6,7 +6,7 @@ use std::sync::Arc;
 use domain::{Pricing, StationId, TariffScope};
 use ocpp::OcppVersion;
 
-use crate::harness::{Gridlet, TakesCosts};
+use super::harness::{Gridlet, TakesCosts};
 
 #[tokio::test]
 async fn station_beats_group_beats_default() {

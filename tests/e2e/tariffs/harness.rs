@@ -1,39 +1,33 @@
-//! A Gridlet with tariffs for a test: a real `server::Server` on
-//! `127.0.0.1:0`, a sled store and the plugin registry in one temp data
-//! directory (the default plugins installed by `pricing::open_plugins_with`),
-//! the registry attached as the server's pricer, and simulated stations.
+//! A Gridlet with tariffs for a test: the end-to-end [`TestServer`] with its
+//! plugin registry (the default plugins installed by
+//! `pricing::open_plugins_with`, the registry attached as the server's
+//! pricer and handed to the API), and simulated stations that charge.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use domain::{
     Change, ChangeSet, IdTokenRecord, Pricer, Station as StationRecord, StationId, Storage, TariffAssignment,
     TariffScope, Transaction,
 };
 use ocpp::OcppVersion;
-use plugin_host::{HostConfig, PluginRegistry};
-use pricing::{Plugins, RegistryPricer};
-use server::{Server, ServerConfig};
-use session::admission::{AdmissionPolicy, UnknownStationPolicy};
+use plugin_host::PluginRegistry;
+use pricing::Plugins;
+use server::ServerConfig;
+use session::admission::UnknownStationPolicy;
 use session::pricing::COST_VENDOR_ID;
 use sim::{
     CommandHandler, DefaultCommands, ManualClock, Reply, Station, StationConfig, StationState, StopReason,
     TransactionHandle, TransactionId, WireEvent,
 };
-use store::{SledStore, StoreOptions};
+use store::SledStore;
 
-/// A station password that satisfies OCPP's rules.
-pub const PASSWORD: &str = "correct-horse-battery";
-
-/// 2026-11-21T08:00:00Z, where simulated clocks start.
-pub const T0: i64 = 1_795_248_000_000;
+pub use crate::T0;
+pub use crate::harness::PASSWORD;
+use crate::harness::TestServer;
 
 /// A minute, in milliseconds.
 pub const MINUTE: i64 = 60_000;
@@ -41,27 +35,10 @@ pub const MINUTE: i64 = 60_000;
 /// The token every test charges with.
 pub const TOKEN: &str = "TAG-0001";
 
-/// A plugin runtime sized for tests, with a compile cache shared by every
-/// test (each component compiles once).
-pub fn host_config() -> HostConfig {
-    HostConfig {
-        cache_dir: Some(concat!(env!("CARGO_TARGET_TMPDIR"), "/pricing-compile-cache").into()),
-        max_instances: 16,
-        epoch_tick: Duration::from_millis(2),
-        ..HostConfig::default()
-    }
-}
-
-/// Pings off (tests control time), short intervals.
-fn server_config(adjust: impl FnOnce(&mut ServerConfig)) -> ServerConfig {
-    let mut config = ServerConfig::new(AdmissionPolicy {
-        unknown_stations: UnknownStationPolicy::Reject,
-        allow_stations_without_password: false,
-    });
-    config.ping_interval = None;
-    config.settings.heartbeat_interval_secs = 120;
-    adjust(&mut config);
-    config
+/// Unknown stations refused (every test registers its own), then `adjust`.
+fn server_config(config: &mut ServerConfig, adjust: impl FnOnce(&mut ServerConfig)) {
+    config.admission.unknown_stations = UnknownStationPolicy::Reject;
+    adjust(config);
 }
 
 /// A running Gridlet with tariffs.
@@ -72,10 +49,7 @@ pub struct Gridlet {
     pub plugins: Plugins,
     /// The pricer the server prices with.
     pub pricer: Arc<dyn Pricer>,
-    addr: SocketAddr,
-    dir: TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    server: TestServer,
 }
 
 impl Gridlet {
@@ -91,21 +65,11 @@ impl Gridlet {
 
     /// A Gridlet on an existing data directory.
     pub async fn start_in(dir: TempDir, adjust: impl FnOnce(&mut ServerConfig)) -> Gridlet {
-        let store = Arc::new(SledStore::open(dir.path(), StoreOptions::default()).expect("open store"));
-        let plugins = pricing::open_plugins_with(dir.path(), host_config()).expect("open plugins");
+        let mut server = TestServer::start_priced_in(dir, |config| server_config(config, adjust)).await;
+        let plugins = server.plugins.take().expect("the priced server has plugins");
         assert!(plugins.default_failures.is_empty(), "the default plugins install: {:?}", plugins.default_failures);
-        let pricer: Arc<dyn Pricer> = Arc::new(RegistryPricer::new(plugins.registry.clone()));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let storage: Arc<dyn Storage> = store.clone();
-        let server = Server::new(storage, server_config(adjust));
-        server.set_pricer(pricer.clone());
-        let router = server.router();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.serve(listener, router, async move {
-            let _ = stop_rx.await;
-        }));
-        Gridlet { store, plugins, pricer, addr, dir, stop: Some(stop_tx), task: Some(task) }
+        let pricer = server.pricer.clone().expect("the priced server has a pricer");
+        Gridlet { store: server.store.clone(), plugins, pricer, server }
     }
 
     /// The plugin registry.
@@ -115,8 +79,7 @@ impl Gridlet {
 
     /// Applies changes as an operator would, once durable.
     pub async fn apply(&self, changes: impl Into<ChangeSet>) {
-        let ticket = self.store.apply(changes.into()).expect("apply");
-        self.store.durable(ticket).await.expect("durable");
+        self.server.apply(changes).await;
     }
 
     /// Registers an accepted station with [`PASSWORD`], in `group` if given,
@@ -150,7 +113,7 @@ impl Gridlet {
             }
         });
         let config =
-            StationConfig::new(format!("ws://{}/ocpp", self.addr), id, version).password(PASSWORD).clock(clock.clone()).tap(tap);
+            StationConfig::new(self.server.url(), id, version).password(PASSWORD).clock(clock.clone()).tap(tap);
         let mut cp = Station::new(config).with_commands(commands);
         cp.connect().await.expect("station connects");
         assert!(cp.boot().await.expect("boot").accepted());
@@ -167,20 +130,8 @@ impl Gridlet {
     }
 
     /// Stops the server, closes the store and hands back the data directory.
-    pub async fn shutdown(mut self) -> TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task)
-                .await
-                .expect("server stops within 10 s")
-                .expect("server task")
-                .expect("server result");
-        }
-        self.store.close().expect("close store");
-        let Gridlet { dir, .. } = self;
-        dir
+    pub async fn shutdown(self) -> TempDir {
+        self.server.shutdown().await
     }
 }
 
@@ -293,8 +244,7 @@ impl CommandHandler for RefusesCosts {
     }
 }
 
-/// Both OCPP versions.
-pub const VERSIONS: [OcppVersion; 2] = [OcppVersion::V16, OcppVersion::V201];
+pub use crate::VERSIONS;
 
 /// The 1.6 cost message `message_id` among a DataTransfer payload's fields,
 /// with its `data` parsed.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use domain::{Pricing, Storage, TariffScope, TransactionState};
 use ocpp::OcppVersion;
 
-use crate::harness::{Gridlet, TakesCosts, VERSIONS, major};
+use super::harness::{Gridlet, TakesCosts, VERSIONS, major};
 
 /// 11 kW for 35 minutes, in whole Wh.
 const ENERGY_WH: i64 = 6_416;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use domain::{Pricing, TariffScope};
 use ocpp::OcppVersion;
 
-use crate::harness::{Gridlet, TakesCosts, cost_data, major, refuses_costs};
+use super::harness::{Gridlet, TakesCosts, cost_data, major, refuses_costs};
 
 /// The action a running cost arrives in.
 fn action(version: OcppVersion) -> &'static str {
