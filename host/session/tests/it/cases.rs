@@ -19,6 +19,9 @@
 //! - `+ <change>`: one `Debug` line per `domain::Change` of the change sets
 //!   it stored, in order (times written in RFC 3339).
 //!
+//! Every action a station may send (`ocpp::actions`) must be sent by some
+//! case of its version.
+//!
 //! When behaviour changes on purpose, run with `UPDATE_EXPECT=1` to rewrite
 //! the `<` and `+` lines with what the session does now, and review the diff.
 
@@ -58,6 +61,13 @@ async fn run_dir(dir: &str, version: OcppVersion) {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no cases in {}", dir.display());
+    let sent: Vec<String> = files.iter().flat_map(|file| actions_sent(&std::fs::read_to_string(file).unwrap())).collect();
+    let uncovered: Vec<&str> = ocpp::actions(version)
+        .iter()
+        .filter(|action| action.direction.sent_by_station() && !sent.iter().any(|name| name == action.name))
+        .map(|action| action.name)
+        .collect();
+    assert!(uncovered.is_empty(), "no case in {} sends {uncovered:?}", dir.display());
     let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
     let mut failed = Vec::new();
     for file in &files {
@@ -137,6 +147,16 @@ async fn run_case(text: &str, version: OcppVersion) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// The actions of the CALLs a case's station sends.
+fn actions_sent(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("> "))
+        .filter_map(|frame| serde_json::from_str::<serde_json::Value>(frame).ok())
+        .filter(|frame| frame[0] == 2)
+        .filter_map(|frame| frame[2].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// `Debug` output with every `Timestamp(<unix ms>)` written as
