@@ -123,22 +123,29 @@ impl State {
         self.history_sequence
     }
 
+    /// Stores a transaction and moves its index entries as `store` does: a
+    /// key the transaction keeps is left alone, a key it no longer has is
+    /// removed (even if another transaction with that key wrote it since),
+    /// and a new key points to it.
     fn put_transaction(&mut self, tx: &Transaction) {
-        if let Some(old) = self.transactions.get(&tx.number) {
-            let old_tx_id = (old.station.clone(), old.station_tx_id.clone());
-            if self.by_station_tx_id.get(&old_tx_id) == Some(&old.number) {
+        let old = self.transactions.get(&tx.number);
+        let old_tx_id = old.map(|old| (old.station.clone(), old.station_tx_id.clone()));
+        let new_tx_id = (tx.station.clone(), tx.station_tx_id.clone());
+        if old_tx_id.as_ref() != Some(&new_tx_id) {
+            if let Some(old_tx_id) = old_tx_id {
                 self.by_station_tx_id.remove(&old_tx_id);
             }
-            if let Some(old_start) = old.start_key()
-                && self.by_start.get(&old_start) == Some(&old.number)
-            {
+            self.by_station_tx_id.insert(new_tx_id, tx.number);
+        }
+        let old_start = old.and_then(Transaction::start_key);
+        let new_start = tx.start_key();
+        if old_start != new_start {
+            if let Some(old_start) = old_start {
                 self.by_start.remove(&old_start);
             }
-        }
-        self.by_station_tx_id
-            .insert((tx.station.clone(), tx.station_tx_id.clone()), tx.number);
-        if let Some(start) = tx.start_key() {
-            self.by_start.insert(start, tx.number);
+            if let Some(new_start) = new_start {
+                self.by_start.insert(new_start, tx.number);
+            }
         }
         self.transactions.insert(tx.number, tx.clone());
     }
