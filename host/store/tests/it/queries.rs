@@ -353,7 +353,7 @@ const CP1_REPORTS: [(u32, i64); 7] = [
     (1, 700),
 ];
 
-fn record_reports(store: &store::SledStore) {
+fn record_reports(store: &dyn Storage) {
     for (evse, at) in CP1_REPORTS {
         write(
             store,
@@ -373,57 +373,62 @@ fn record_reports(store: &store::SledStore) {
 
 #[test]
 fn status_history_since_starts_with_every_connectors_state_at_that_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    record_reports(&store);
-    let cp = station_id("CP1");
-    let since = |at: i64| states(&store.status_history_since(&cp, t(at)).unwrap());
+    each_store(|store| {
+        record_reports(store);
+        let cp = station_id("CP1");
+        let since = |at: i64| states(&store.status_history_since(&cp, t(at)).unwrap());
 
-    // the last report of connectors 0, 2 and 1 before 550 (in the order
-    // they came), then everything from 550 on
-    assert_eq!(
-        since(550),
-        [(0, 100), (2, 300), (1, 500), (2, 600), (1, 700), (3, 750)]
-    );
-    // "at or after": a report at `since` is not a preceding one
-    assert_eq!(
-        since(500),
-        [
+        // the last report of connectors 0, 2 and 1 before 550 (in the order
+        // they came), then everything from 550 on
+        assert_eq!(
+            since(550),
+            [(0, 100), (2, 300), (1, 500), (2, 600), (1, 700), (3, 750)]
+        );
+        // "at or after": a report at `since` is not a preceding one
+        assert_eq!(
+            since(500),
+            [
+                (0, 100),
+                (2, 300),
+                (1, 400),
+                (1, 500),
+                (2, 600),
+                (1, 700),
+                (3, 750)
+            ]
+        );
+        // before everything: everything, nothing precedes
+        let everything = [
             (0, 100),
+            (1, 200),
             (2, 300),
             (1, 400),
             (1, 500),
             (2, 600),
             (1, 700),
-            (3, 750)
-        ]
-    );
-    // before everything: everything, nothing precedes
-    let everything = [
-        (0, 100),
-        (1, 200),
-        (2, 300),
-        (1, 400),
-        (1, 500),
-        (2, 600),
-        (1, 700),
-        (3, 750),
-    ];
-    assert_eq!(since(0), everything);
-    assert_eq!(since(100), everything);
-    // after everything: each connector's latest
-    assert_eq!(since(10_000), [(0, 100), (2, 600), (1, 700), (3, 750)]);
-    assert_eq!(
-        store
-            .status_history_since(&station_id("CP2"), t(0))
-            .unwrap(),
-        vec![]
-    );
-    // whole reports come back
-    assert_eq!(
-        store.status_history_since(&cp, t(740)).unwrap()[0],
-        status("CP1", 0, ConnectorState::Available, 100)
-    );
+            (3, 750),
+        ];
+        assert_eq!(since(0), everything);
+        assert_eq!(since(100), everything);
+        // after everything: each connector's latest
+        assert_eq!(since(10_000), [(0, 100), (2, 600), (1, 700), (3, 750)]);
+        assert_eq!(
+            store
+                .status_history_since(&station_id("CP2"), t(0))
+                .unwrap(),
+            vec![]
+        );
+        // whole reports come back
+        assert_eq!(
+            store.status_history_since(&cp, t(740)).unwrap()[0],
+            status("CP1", 0, ConnectorState::Available, 100)
+        );
+    });
+    // the same after a reopen
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    record_reports(&store);
+    let cp = station_id("CP1");
     store.close().unwrap();
     drop(store);
     assert_eq!(
