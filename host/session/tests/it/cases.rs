@@ -8,6 +8,8 @@
 //! - `station <id> <Accepted|Pending|Rejected>`: the station the session is
 //!   for, registered with that decision before the first frame (once, first).
 //! - `token <value> <Accepted|Blocked>`: an ID token the operator registered.
+//! - `connect`, `disconnect <reason>`: the connection opens or closes
+//!   (what the transport reports; its changes follow as `+` lines).
 //! - `at <RFC 3339 time>`: the clock for the next frame (it starts at
 //!   2026-03-01T10:00:00.000Z and moves on one second after every frame).
 //! - `> <frame>`: a frame the station sends.
@@ -124,6 +126,17 @@ async fn run_case(text: &str, version: OcppVersion) -> Result<String, String> {
             "at" => {
                 now = Timestamp::from_unix_millis(ocpp::parse_rfc3339_millis(rest).ok_or_else(|| at_line("bad time".into()))?);
             }
+            "connect" | "disconnect" => {
+                let session = session.as_mut().ok_or_else(|| at_line("`connect` before `station`".into()))?;
+                storage.take_applied();
+                let done = match word {
+                    "connect" => session.connected(now).await,
+                    _ => session.disconnected(rest, now).await,
+                };
+                done.map_err(|e| at_line(e.to_string()))?;
+                write_changes(&mut out, &storage);
+                now = now.add_millis(STEP_MS);
+            }
             ">" => {
                 let session = session.as_mut().ok_or_else(|| at_line("a frame before `station`".into()))?;
                 storage.take_applied(); // the setup is not part of the output
@@ -138,15 +151,20 @@ async fn run_case(text: &str, version: OcppVersion) -> Result<String, String> {
                 for frame in frames {
                     writeln!(out, "< {frame}").unwrap();
                 }
-                for change in storage.take_applied().into_iter().flat_map(|set: ChangeSet| set.changes) {
-                    writeln!(out, "+ {}", readable_times(&format!("{change:?}"))).unwrap();
-                }
+                write_changes(&mut out, &storage);
                 now = now.add_millis(STEP_MS);
             }
             _ => return Err(at_line(format!("unknown line {line:?}"))),
         }
     }
     Ok(out)
+}
+
+/// Writes a `+` line for every change stored since the last look.
+fn write_changes(out: &mut String, storage: &MemoryStorage) {
+    for change in storage.take_applied().into_iter().flat_map(|set: ChangeSet| set.changes) {
+        writeln!(out, "+ {}", readable_times(&format!("{change:?}"))).unwrap();
+    }
 }
 
 /// The actions of the CALLs a case's station sends.
