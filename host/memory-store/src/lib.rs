@@ -615,3 +615,69 @@ impl Storage for MemoryStorage {
         Box::pin(std::future::ready(Ok(())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! What only this store has: the record of applied change sets, and
+    //! writes that are durable at once. The `Storage` contract itself is
+    //! checked against both stores in `store`'s tests.
+
+    use super::*;
+
+    fn station(id: &str) -> Station {
+        Station::registered(
+            StationId::parse(id).unwrap(),
+            None,
+            Timestamp::from_unix_millis(0),
+        )
+    }
+
+    #[test]
+    fn applied_change_sets_are_remembered_until_taken() {
+        let storage = MemoryStorage::new();
+        let first = ChangeSet::from(Change::PutStation(station("CP1")));
+        let second = ChangeSet::from(Change::PutStation(station("CP2")));
+        storage.apply(first.clone()).unwrap();
+        storage.apply(second.clone()).unwrap();
+        assert_eq!(storage.take_applied(), vec![first, second]);
+        assert_eq!(storage.take_applied(), vec![]);
+        assert_eq!(storage.stations(None, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn writes_are_durable_at_once_and_refused_once_closed() {
+        let storage = MemoryStorage::new();
+        let durable = storage.apply_durably(Change::PutStation(station("CP1")).into());
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        assert_eq!(
+            std::pin::pin!(durable).poll(&mut context),
+            std::task::Poll::Ready(Ok(()))
+        );
+        storage.close().unwrap();
+        assert!(matches!(
+            storage.apply(Change::PutStation(station("CP2")).into()),
+            Err(StorageError::Unavailable(_))
+        ));
+        assert!(
+            storage
+                .station(&StationId::parse("CP1").unwrap())
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn numbers_start_at_1_and_reservation_ids_stop_at_i32_max() {
+        let storage = MemoryStorage::new();
+        assert_eq!(storage.next_transaction_number().unwrap(), 1);
+        assert_eq!(storage.next_transaction_number().unwrap(), 2);
+        assert_eq!(storage.next_reservation_id().unwrap(), 1);
+        storage.lock().last_reservation_id = i64::from(i32::MAX) - 1;
+        assert_eq!(storage.next_reservation_id().unwrap(), i64::from(i32::MAX));
+        assert_eq!(
+            storage.next_reservation_id(),
+            Err(StorageError::Exhausted("reservation ids"))
+        );
+    }
+}
