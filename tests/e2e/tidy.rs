@@ -4,8 +4,10 @@
 //!
 //! - sled is named only in `store`, wasmtime only in `plugin-host`;
 //! - the domain has no serde;
+//! - `memory-store` (an in-memory `Storage` for tests) is only ever a
+//!   dev-dependency;
 //! - no wall clock is read below `server`: the code of `ocpp`, `domain`,
-//!   `session`, `store`, `pricing`, `plugin-host`, the SDK and the plugins
+//!   `session`, `store`, `memory-store`, `pricing`, `plugin-host`, the SDK and the plugins
 //!   gets time as an argument (monotonic timers such as the store's flusher
 //!   are fine; their tests may stand in for the server);
 //! - released WIT directories are frozen: every file under
@@ -40,18 +42,24 @@ fn members() -> Vec<String> {
 
 /// The names of a member's dependencies, of every kind and target.
 fn dependencies(member: &str) -> Vec<String> {
+    dependencies_of_kinds(member, &["dependencies", "dev-dependencies", "build-dependencies"])
+}
+
+/// The names of a member's dependencies of `kinds` (`dependencies`,
+/// `dev-dependencies`, `build-dependencies`), for every target.
+fn dependencies_of_kinds(member: &str, kinds: &[&str]) -> Vec<String> {
     let text = std::fs::read_to_string(root().join(member).join("Cargo.toml")).unwrap();
     let manifest: toml::Table = toml::from_str(&text).unwrap();
     let mut names = Vec::new();
     let mut tables: Vec<&toml::Table> = Vec::new();
-    for kind in ["dependencies", "dev-dependencies", "build-dependencies"] {
+    for &kind in kinds {
         if let Some(table) = manifest.get(kind).and_then(|t| t.as_table()) {
             tables.push(table);
         }
     }
     if let Some(targets) = manifest.get("target").and_then(|t| t.as_table()) {
         for target in targets.values().filter_map(|t| t.as_table()) {
-            for kind in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            for &kind in kinds {
                 if let Some(table) = target.get(kind).and_then(|t| t.as_table()) {
                     tables.push(table);
                 }
@@ -139,11 +147,21 @@ fn the_domain_has_no_serde() {
 }
 
 #[test]
+fn the_memory_store_is_test_support_only() {
+    let product: Vec<_> = members()
+        .into_iter()
+        .filter(|m| dependencies_of_kinds(m, &["dependencies", "build-dependencies"]).contains(&"memory-store".to_owned()))
+        .collect();
+    assert!(product.is_empty(), "memory-store is test support, a dev-dependency only: {product:?}");
+}
+
+#[test]
 fn no_wall_clock_is_read_below_the_server() {
     let below: Vec<String> = members()
         .into_iter()
         .filter(|m| {
-            ["host/ocpp", "host/domain", "host/session", "host/store", "host/pricing", "host/plugin-host"].contains(&m.as_str())
+            ["host/ocpp", "host/domain", "host/session", "host/store", "host/memory-store", "host/pricing", "host/plugin-host"]
+                .contains(&m.as_str())
                 || m.starts_with("sdk")
                 || m.starts_with("plugins/")
         })

@@ -217,249 +217,249 @@ fn every_change_round_trips_and_survives_a_reopen() {
 
 #[test]
 fn a_missing_record_reads_as_none_or_empty() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let cp = station_id("nobody");
-    assert_eq!(store.station(&cp).unwrap(), None);
-    assert_eq!(store.last_seen(&cp).unwrap(), None);
-    assert_eq!(store.transaction(1).unwrap(), None);
-    assert_eq!(store.transaction_by_station_tx_id(&cp, "1").unwrap(), None);
-    assert_eq!(store.transaction_event(1, 0).unwrap(), None);
-    assert!(store.connector_statuses(&cp).unwrap().is_empty());
-    assert!(store.active_transactions_of_token("x").unwrap().is_empty());
-    assert!(store.stations(None, 10).unwrap().is_empty());
+    each_store(|store| {
+        let cp = station_id("nobody");
+        assert_eq!(store.station(&cp).unwrap(), None);
+        assert_eq!(store.last_seen(&cp).unwrap(), None);
+        assert_eq!(store.transaction(1).unwrap(), None);
+        assert_eq!(store.transaction_by_station_tx_id(&cp, "1").unwrap(), None);
+        assert_eq!(store.transaction_event(1, 0).unwrap(), None);
+        assert!(store.connector_statuses(&cp).unwrap().is_empty());
+        assert!(store.active_transactions_of_token("x").unwrap().is_empty());
+        assert!(store.stations(None, 10).unwrap().is_empty());
+    });
 }
 
 #[test]
 fn transaction_indexes_follow_the_transaction() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let cp = station_id("CP1");
-    let mut tx = transaction(42, "CP1", "Tag-A");
-    let start_key = tx.start_key().unwrap();
-    write(&store, Change::PutTransaction(tx.clone()));
-    assert_eq!(
-        store.transaction_by_station_tx_id(&cp, "42").unwrap(),
-        Some(tx.clone())
-    );
-    assert_eq!(
-        store.transaction_by_start(&start_key).unwrap(),
-        Some(tx.clone())
-    );
-    assert_eq!(
-        store.active_transactions_of_token("tag-a").unwrap(),
-        vec![42]
-    );
+    each_store(|store| {
+        let cp = station_id("CP1");
+        let mut tx = transaction(42, "CP1", "Tag-A");
+        let start_key = tx.start_key().unwrap();
+        write(store, Change::PutTransaction(tx.clone()));
+        assert_eq!(
+            store.transaction_by_station_tx_id(&cp, "42").unwrap(),
+            Some(tx.clone())
+        );
+        assert_eq!(
+            store.transaction_by_start(&start_key).unwrap(),
+            Some(tx.clone())
+        );
+        assert_eq!(
+            store.active_transactions_of_token("tag-a").unwrap(),
+            vec![42]
+        );
 
-    // a second active transaction of the same token
-    write(
-        &store,
-        Change::PutTransaction(transaction(43, "CP1", "TAG-A")),
-    );
-    assert_eq!(
-        store.active_transactions_of_token("TAG-A").unwrap(),
-        vec![42, 43]
-    );
+        // a second active transaction of the same token
+        write(
+            store,
+            Change::PutTransaction(transaction(43, "CP1", "TAG-A")),
+        );
+        assert_eq!(
+            store.active_transactions_of_token("TAG-A").unwrap(),
+            vec![42, 43]
+        );
 
-    // the token changes: the old token's entry goes
-    tx.id_token = Some(IdToken::untyped("tag-b"));
-    write(&store, Change::PutTransaction(tx.clone()));
-    assert_eq!(
-        store.active_transactions_of_token("tag-a").unwrap(),
-        vec![43]
-    );
-    assert_eq!(
-        store.active_transactions_of_token("TAG-B").unwrap(),
-        vec![42]
-    );
-    // ... and so does the 1.6 start key, which names the token
-    assert_eq!(store.transaction_by_start(&start_key).unwrap(), None);
-    assert_eq!(
-        store
-            .transaction_by_start(&tx.start_key().unwrap())
-            .unwrap(),
-        Some(tx.clone())
-    );
+        // the token changes: the old token's entry goes
+        tx.id_token = Some(IdToken::untyped("tag-b"));
+        write(store, Change::PutTransaction(tx.clone()));
+        assert_eq!(
+            store.active_transactions_of_token("tag-a").unwrap(),
+            vec![43]
+        );
+        assert_eq!(
+            store.active_transactions_of_token("TAG-B").unwrap(),
+            vec![42]
+        );
+        // ... and so does the 1.6 start key, which names the token
+        assert_eq!(store.transaction_by_start(&start_key).unwrap(), None);
+        assert_eq!(
+            store
+                .transaction_by_start(&tx.start_key().unwrap())
+                .unwrap(),
+            Some(tx.clone())
+        );
 
-    // it ends: no longer active, still found by the station's id
-    tx.state = TransactionState::Ended;
-    tx.ended_at = Some(t(30_000));
-    write(&store, Change::PutTransaction(tx.clone()));
-    assert!(
-        store
-            .active_transactions_of_token("tag-b")
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        store.transaction_by_station_tx_id(&cp, "42").unwrap(),
-        Some(tx.clone())
-    );
-    assert_eq!(
-        store
-            .transaction_by_start(&tx.start_key().unwrap())
-            .unwrap(),
-        Some(tx)
-    );
+        // it ends: no longer active, still found by the station's id
+        tx.state = TransactionState::Ended;
+        tx.ended_at = Some(t(30_000));
+        write(store, Change::PutTransaction(tx.clone()));
+        assert!(
+            store
+                .active_transactions_of_token("tag-b")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.transaction_by_station_tx_id(&cp, "42").unwrap(),
+            Some(tx.clone())
+        );
+        assert_eq!(
+            store
+                .transaction_by_start(&tx.start_key().unwrap())
+                .unwrap(),
+            Some(tx)
+        );
+    });
 }
 
 #[test]
 fn a_transaction_put_twice_in_one_change_set_keeps_consistent_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let first = transaction(5, "CP1", "A");
-    let mut second = first.clone();
-    second.id_token = Some(IdToken::untyped("B"));
-    let mut changes = ChangeSet::new();
-    changes.push(Change::PutTransaction(first));
-    changes.push(Change::PutTransaction(second.clone()));
-    write(&store, changes);
-    assert!(store.active_transactions_of_token("A").unwrap().is_empty());
-    assert_eq!(store.active_transactions_of_token("B").unwrap(), vec![5]);
-    assert_eq!(store.transaction(5).unwrap(), Some(second));
+    each_store(|store| {
+        let first = transaction(5, "CP1", "A");
+        let mut second = first.clone();
+        second.id_token = Some(IdToken::untyped("B"));
+        let mut changes = ChangeSet::new();
+        changes.push(Change::PutTransaction(first));
+        changes.push(Change::PutTransaction(second.clone()));
+        write(store, changes);
+        assert!(store.active_transactions_of_token("A").unwrap().is_empty());
+        assert_eq!(store.active_transactions_of_token("B").unwrap(), vec![5]);
+        assert_eq!(store.transaction(5).unwrap(), Some(second));
+    });
 }
 
 #[test]
 fn a_2_0_1_transaction_is_found_by_its_station_transaction_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let mut tx = transaction(9, "CP2", "TAG");
-    tx.protocol = ProtocolVersion::Ocpp201;
-    tx.station_tx_id = "b7d1-\u{0}-x".into();
-    write(&store, Change::PutTransaction(tx.clone()));
-    assert_eq!(
-        store
-            .transaction_by_station_tx_id(&station_id("CP2"), "b7d1-\u{0}-x")
-            .unwrap(),
-        Some(tx)
-    );
-    assert_eq!(
-        store
-            .transaction_by_station_tx_id(&station_id("CP2"), "b7d1-")
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .transaction_by_station_tx_id(&station_id("CP1"), "b7d1-\u{0}-x")
-            .unwrap(),
-        None
-    );
+    each_store(|store| {
+        let mut tx = transaction(9, "CP2", "TAG");
+        tx.protocol = ProtocolVersion::Ocpp201;
+        tx.station_tx_id = "b7d1-\u{0}-x".into();
+        write(store, Change::PutTransaction(tx.clone()));
+        assert_eq!(
+            store
+                .transaction_by_station_tx_id(&station_id("CP2"), "b7d1-\u{0}-x")
+                .unwrap(),
+            Some(tx)
+        );
+        assert_eq!(
+            store
+                .transaction_by_station_tx_id(&station_id("CP2"), "b7d1-")
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .transaction_by_station_tx_id(&station_id("CP1"), "b7d1-\u{0}-x")
+                .unwrap(),
+            None
+        );
+    });
 }
 
 #[test]
 fn replayed_readings_replace_instead_of_adding() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let cp = station_id("CP1");
-    let readings = vec![
-        sample(20, "Energy.Active.Import.Register", 2.0),
-        sample(10, "Power.Active.Import", 7.0),
-    ];
-    for _ in 0..2 {
+    each_store(|store| {
+        let cp = station_id("CP1");
+        let readings = vec![
+            sample(20, "Energy.Active.Import.Register", 2.0),
+            sample(10, "Power.Active.Import", 7.0),
+        ];
+        for _ in 0..2 {
+            write(
+                store,
+                Change::AddMeterSamples {
+                    transaction: 1,
+                    samples: readings.clone(),
+                },
+            );
+            write(
+                store,
+                Change::AddEvseSamples {
+                    station: cp.clone(),
+                    evse: 1,
+                    samples: readings.clone(),
+                },
+            );
+        }
+        let by_time = vec![readings[1].clone(), readings[0].clone()];
+        assert_eq!(store.meter_samples(1).unwrap(), by_time);
+        assert_eq!(store.evse_samples(&cp, 1, 10).unwrap(), by_time);
+
+        // the same reading with a new value replaces it; another phase is another reading
+        let mut corrected = readings[0].clone();
+        corrected.value = Some(2.5);
+        let mut other_phase = readings[0].clone();
+        other_phase.phase = Some("L2-N".into());
         write(
-            &store,
+            store,
             Change::AddMeterSamples {
                 transaction: 1,
-                samples: readings.clone(),
+                samples: vec![corrected.clone(), other_phase.clone()],
             },
         );
-        write(
-            &store,
-            Change::AddEvseSamples {
-                station: cp.clone(),
-                evse: 1,
-                samples: readings.clone(),
-            },
+        assert_eq!(
+            store.meter_samples(1).unwrap(),
+            vec![readings[1].clone(), corrected, other_phase]
         );
-    }
-    let by_time = vec![readings[1].clone(), readings[0].clone()];
-    assert_eq!(store.meter_samples(1).unwrap(), by_time);
-    assert_eq!(store.evse_samples(&cp, 1, 10).unwrap(), by_time);
-
-    // the same reading with a new value replaces it; another phase is another reading
-    let mut corrected = readings[0].clone();
-    corrected.value = Some(2.5);
-    let mut other_phase = readings[0].clone();
-    other_phase.phase = Some("L2-N".into());
-    write(
-        &store,
-        Change::AddMeterSamples {
-            transaction: 1,
-            samples: vec![corrected.clone(), other_phase.clone()],
-        },
-    );
-    assert_eq!(
-        store.meter_samples(1).unwrap(),
-        vec![readings[1].clone(), corrected, other_phase]
-    );
-    assert!(store.meter_samples(2).unwrap().is_empty());
+        assert!(store.meter_samples(2).unwrap().is_empty());
+    });
 }
 
 #[test]
 fn evse_readings_return_the_latest_by_measurement_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let cp = station_id("CP1");
-    // written out of order, as a station replaying its queue might
-    for at in [50, 10, 40, 20, 30] {
+    each_store(|store| {
+        let cp = station_id("CP1");
+        // written out of order, as a station replaying its queue might
+        for at in [50, 10, 40, 20, 30] {
+            write(
+                store,
+                Change::AddEvseSamples {
+                    station: cp.clone(),
+                    evse: 3,
+                    samples: vec![sample(at, "Voltage", 1.0)],
+                },
+            );
+        }
         write(
-            &store,
+            store,
+            Change::AddEvseSamples {
+                station: cp.clone(),
+                evse: 4,
+                samples: vec![sample(99, "Voltage", 1.0)],
+            },
+        );
+        let times: Vec<_> = store
+            .evse_samples(&cp, 3, 3)
+            .unwrap()
+            .iter()
+            .map(|s| s.timestamp)
+            .collect();
+        assert_eq!(times, vec![t(30), t(40), t(50)]);
+        // several readings of one instant: the limit counts readings, not instants
+        write(
+            store,
             Change::AddEvseSamples {
                 station: cp.clone(),
                 evse: 3,
-                samples: vec![sample(at, "Voltage", 1.0)],
+                samples: vec![
+                    sample(60, "Voltage", 1.0),
+                    sample(60, "Current.Import", 2.0),
+                ],
             },
         );
-    }
-    write(
-        &store,
-        Change::AddEvseSamples {
-            station: cp.clone(),
-            evse: 4,
-            samples: vec![sample(99, "Voltage", 1.0)],
-        },
-    );
-    let times: Vec<_> = store
-        .evse_samples(&cp, 3, 3)
-        .unwrap()
-        .iter()
-        .map(|s| s.timestamp)
-        .collect();
-    assert_eq!(times, vec![t(30), t(40), t(50)]);
-    // several readings of one instant: the limit counts readings, not instants
-    write(
-        &store,
-        Change::AddEvseSamples {
-            station: cp.clone(),
-            evse: 3,
-            samples: vec![
-                sample(60, "Voltage", 1.0),
-                sample(60, "Current.Import", 2.0),
-            ],
-        },
-    );
-    let latest: Vec<_> = store
-        .evse_samples(&cp, 3, 2)
-        .unwrap()
-        .iter()
-        .map(|s| (s.timestamp, s.measurand.clone()))
-        .collect();
-    assert_eq!(
-        latest,
-        vec![
-            (t(60), "Current.Import".to_owned()),
-            (t(60), "Voltage".to_owned())
-        ]
-    );
-    let latest: Vec<_> = store
-        .evse_samples(&cp, 3, 3)
-        .unwrap()
-        .iter()
-        .map(|s| (s.timestamp, s.measurand.clone()))
-        .collect();
-    assert_eq!(latest[0], (t(50), "Voltage".to_owned()));
-    assert_eq!(store.evse_samples(&cp, 3, 100).unwrap().len(), 7);
+        let latest: Vec<_> = store
+            .evse_samples(&cp, 3, 2)
+            .unwrap()
+            .iter()
+            .map(|s| (s.timestamp, s.measurand.clone()))
+            .collect();
+        assert_eq!(
+            latest,
+            vec![
+                (t(60), "Current.Import".to_owned()),
+                (t(60), "Voltage".to_owned())
+            ]
+        );
+        let latest: Vec<_> = store
+            .evse_samples(&cp, 3, 3)
+            .unwrap()
+            .iter()
+            .map(|s| (s.timestamp, s.measurand.clone()))
+            .collect();
+        assert_eq!(latest[0], (t(50), "Voltage".to_owned()));
+        assert_eq!(store.evse_samples(&cp, 3, 100).unwrap().len(), 7);
+    });
 }
 
 fn history_states(
@@ -561,120 +561,120 @@ fn histories_return_the_latest_entries_oldest_first() {
 
 #[test]
 fn transaction_events_come_back_by_seq_no() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    for seq_no in [2, 0, 300, 1] {
+    each_store(|store| {
+        for seq_no in [2, 0, 300, 1] {
+            write(
+                store,
+                Change::RecordTransactionEvent {
+                    transaction: 8,
+                    event: tx_event(seq_no, 10),
+                },
+            );
+        }
+        // a replay replaces
         write(
-            &store,
+            store,
             Change::RecordTransactionEvent {
                 transaction: 8,
-                event: tx_event(seq_no, 10),
+                event: tx_event(1, 10),
             },
         );
-    }
-    // a replay replaces
-    write(
-        &store,
-        Change::RecordTransactionEvent {
-            transaction: 8,
-            event: tx_event(1, 10),
-        },
-    );
-    let seq_nos: Vec<_> = store
-        .transaction_events(8)
-        .unwrap()
-        .iter()
-        .map(|e| e.seq_no)
-        .collect();
-    assert_eq!(seq_nos, vec![0, 1, 2, 300]);
-    assert_eq!(
-        store.transaction_event(8, 300).unwrap(),
-        Some(tx_event(300, 10))
-    );
-    assert_eq!(store.transaction_event(8, 4).unwrap(), None);
-    assert_eq!(store.transaction_event(9, 1).unwrap(), None);
+        let seq_nos: Vec<_> = store
+            .transaction_events(8)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq_no)
+            .collect();
+        assert_eq!(seq_nos, vec![0, 1, 2, 300]);
+        assert_eq!(
+            store.transaction_event(8, 300).unwrap(),
+            Some(tx_event(300, 10))
+        );
+        assert_eq!(store.transaction_event(8, 4).unwrap(), None);
+        assert_eq!(store.transaction_event(9, 1).unwrap(), None);
+    });
 }
 
 #[test]
 fn reported_variables_replace_by_address_and_sort_by_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let cp = station_id("CP1");
-    let report = |value: &str| Change::PutReportedVariables {
-        station: cp.clone(),
-        variables: vec![
-            variable("SecurityCtrlr", "Profile", value),
-            variable("AlignedDataCtrlr", "Interval", value),
-        ],
-    };
-    write(&store, report("1"));
-    write(&store, report("2"));
-    assert_eq!(
-        store.reported_variables(&cp).unwrap(),
-        vec![
-            variable("AlignedDataCtrlr", "Interval", "2"),
-            variable("SecurityCtrlr", "Profile", "2")
-        ]
-    );
+    each_store(|store| {
+        let cp = station_id("CP1");
+        let report = |value: &str| Change::PutReportedVariables {
+            station: cp.clone(),
+            variables: vec![
+                variable("SecurityCtrlr", "Profile", value),
+                variable("AlignedDataCtrlr", "Interval", value),
+            ],
+        };
+        write(store, report("1"));
+        write(store, report("2"));
+        assert_eq!(
+            store.reported_variables(&cp).unwrap(),
+            vec![
+                variable("AlignedDataCtrlr", "Interval", "2"),
+                variable("SecurityCtrlr", "Profile", "2")
+            ]
+        );
+    });
 }
 
 #[test]
 fn lists_page_in_key_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let mut changes = ChangeSet::new();
-    for i in 0..25 {
-        changes.push(Change::PutStation(station(&format!("CP-{i:02}"))));
-        changes.push(Change::PutIdToken(token(&format!("tag-{i:02}"))));
-        changes.push(Change::PutTransaction(transaction(1_000 - i, "CP-00", "T")));
-    }
-    write(&store, changes);
-
-    let mut ids = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.stations(after.as_ref(), 10).unwrap();
-        if page.is_empty() {
-            break;
+    each_store(|store| {
+        let mut changes = ChangeSet::new();
+        for i in 0..25 {
+            changes.push(Change::PutStation(station(&format!("CP-{i:02}"))));
+            changes.push(Change::PutIdToken(token(&format!("tag-{i:02}"))));
+            changes.push(Change::PutTransaction(transaction(1_000 - i, "CP-00", "T")));
         }
-        assert!(page.len() <= 10);
-        after = page.last().map(|s| s.id.clone());
-        ids.extend(page.into_iter().map(|s| s.id.to_string()));
-    }
-    assert_eq!(
-        ids,
-        (0..25).map(|i| format!("CP-{i:02}")).collect::<Vec<_>>()
-    );
+        write(store, changes);
 
-    let first = store.id_tokens(None, 2).unwrap();
-    assert_eq!(
-        first.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(),
-        ["tag-00", "tag-01"]
-    );
-    // `after` is a key; any case finds the same place
-    let next = store.id_tokens(Some("tag-01"), 2).unwrap();
-    assert_eq!(
-        next.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(),
-        ["tag-02", "tag-03"]
-    );
-    assert_eq!(store.id_tokens(Some("TAG-24"), 10).unwrap(), vec![]);
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.stations(after.as_ref(), 10).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 10);
+            after = page.last().map(|s| s.id.clone());
+            ids.extend(page.into_iter().map(|s| s.id.to_string()));
+        }
+        assert_eq!(
+            ids,
+            (0..25).map(|i| format!("CP-{i:02}")).collect::<Vec<_>>()
+        );
 
-    let numbers: Vec<_> = store
-        .transactions(None, 3)
-        .unwrap()
-        .iter()
-        .map(|t| t.number)
-        .collect();
-    assert_eq!(numbers, vec![976, 977, 978]);
-    let numbers: Vec<_> = store
-        .transactions(Some(998), 10)
-        .unwrap()
-        .iter()
-        .map(|t| t.number)
-        .collect();
-    assert_eq!(numbers, vec![999, 1_000]);
-    assert_eq!(store.transactions(Some(u64::MAX), 10).unwrap(), vec![]);
-    assert_eq!(store.stations(None, 0).unwrap(), vec![]);
+        let first = store.id_tokens(None, 2).unwrap();
+        assert_eq!(
+            first.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(),
+            ["tag-00", "tag-01"]
+        );
+        // `after` is a key; any case finds the same place
+        let next = store.id_tokens(Some("tag-01"), 2).unwrap();
+        assert_eq!(
+            next.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(),
+            ["tag-02", "tag-03"]
+        );
+        assert_eq!(store.id_tokens(Some("TAG-24"), 10).unwrap(), vec![]);
+
+        let numbers: Vec<_> = store
+            .transactions(None, 3)
+            .unwrap()
+            .iter()
+            .map(|t| t.number)
+            .collect();
+        assert_eq!(numbers, vec![976, 977, 978]);
+        let numbers: Vec<_> = store
+            .transactions(Some(998), 10)
+            .unwrap()
+            .iter()
+            .map(|t| t.number)
+            .collect();
+        assert_eq!(numbers, vec![999, 1_000]);
+        assert_eq!(store.transactions(Some(u64::MAX), 10).unwrap(), vec![]);
+        assert_eq!(store.stations(None, 0).unwrap(), vec![]);
+    });
 }
 
 #[test]

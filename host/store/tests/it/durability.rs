@@ -290,7 +290,7 @@ fn concurrent_writers_are_all_durable_and_share_flushes() {
             std::thread::spawn(move || {
                 for i in 0..50 {
                     write(
-                        &store,
+                        &*store,
                         Change::PutStation(station(&format!("T{thread}-{i}"))),
                     );
                 }

@@ -310,16 +310,16 @@ fn error_after_reopen(dir: &tempfile::TempDir, store: store::SledStore) -> Stora
 
 #[test]
 fn an_api_key_is_replaced_by_its_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let mut key = api_key("gk_1");
-    key.revoked_at = None;
-    write(&store, Change::PutApiKey(key.clone()));
-    write(&store, Change::PutApiKey(api_key("gk_0")));
-    assert_eq!(store.api_key("gk_1").unwrap(), Some(key.clone()));
-    key.revoked_at = Some(t(9));
-    write(&store, Change::PutApiKey(key.clone()));
-    assert_eq!(store.api_key("gk_1").unwrap(), Some(key.clone()));
-    assert_eq!(store.api_keys().unwrap(), vec![api_key("gk_0"), key]);
-    assert_eq!(store.api_key("gk_2").unwrap(), None);
+    each_store(|store| {
+        let mut key = api_key("gk_1");
+        key.revoked_at = None;
+        write(store, Change::PutApiKey(key.clone()));
+        write(store, Change::PutApiKey(api_key("gk_0")));
+        assert_eq!(store.api_key("gk_1").unwrap(), Some(key.clone()));
+        key.revoked_at = Some(t(9));
+        write(store, Change::PutApiKey(key.clone()));
+        assert_eq!(store.api_key("gk_1").unwrap(), Some(key.clone()));
+        assert_eq!(store.api_keys().unwrap(), vec![api_key("gk_0"), key]);
+        assert_eq!(store.api_key("gk_2").unwrap(), None);
+    });
 }

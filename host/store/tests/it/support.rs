@@ -65,8 +65,18 @@ pub fn poke(dir: &Path, key: &[u8], value: &[u8]) {
     db.flush().unwrap();
 }
 
+/// Runs a contract check of the `Storage` trait against a fresh `SledStore`
+/// (in a temporary directory) and a fresh `memory_store::MemoryStorage`.
+pub fn each_store(check: impl Fn(&dyn Storage)) {
+    let dir = tempfile::tempdir().unwrap();
+    eprintln!("checking SledStore");
+    check(&open(dir.path()));
+    eprintln!("checking MemoryStorage");
+    check(&memory_store::MemoryStorage::new());
+}
+
 /// Applies `changes` and waits until they are durable.
-pub fn write(store: &SledStore, changes: impl Into<ChangeSet>) {
+pub fn write(store: &dyn Storage, changes: impl Into<ChangeSet>) {
     let ticket = store.apply(changes.into()).unwrap();
     block_on(store.durable(ticket)).unwrap();
 }
