@@ -18,6 +18,7 @@
 //! | [`actions`], [`action`] | every action of each version and who sends it |
 //! | [`validate`] | payloads against the official OCPP JSON schemas |
 //! | [`decode_station_request`], [`v16`], [`v201`] | what stations send, typed with [`ocpp_types`] |
+//! | [`csms`] | what the CSMS sends stations, typed: one module per functional block, encode, decode and the answers' meaning |
 //! | [`OutboundCalls`] | the one outstanding CALL per direction |
 //! | [`timestamp_to_unix_millis`] and friends | OCPP `dateTime` ⇄ unix milliseconds |
 //!
@@ -95,6 +96,7 @@ mod station;
 mod time;
 mod version;
 
+pub mod csms;
 pub mod v16;
 pub mod v201;
 
