@@ -9,6 +9,11 @@
 //! [`Command::Raw`] sends any CSMS-initiated action of the station's version
 //! as given, schema-checked like the rest.
 //!
+//! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
+//! TriggerMessage, DataTransfer, remote start and stop) is built as the typed
+//! messages of [`ocpp::csms`], which writes and checks them; the other
+//! commands are still written here as JSON and move there block by block.
+//!
 //! A station's answer comes back as a [`CommandReply`]: the validated
 //! payload and, where the payload has one, its `status`.
 
@@ -16,7 +21,8 @@ use serde_json::{Map, Value, json};
 
 use domain::device_model::VariableAddress;
 use domain::{EvseConnector, IdToken, Reservation, Timestamp};
-use ocpp::{ErrorCode, OcppVersion, PayloadKind};
+use ocpp::csms::{self, CsmsRequest, OutboundError};
+use ocpp::{ErrorCode, OcppVersion, PayloadKind, v16, v201};
 
 /// An entry of a local authorization list.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,12 +265,6 @@ pub enum CommandError {
     ConnectionLost(String),
 }
 
-fn evse_of(location: Option<EvseConnector>) -> Option<Value> {
-    location.map(|l| {
-        if l.connector == 0 { json!({"id": l.evse}) } else { json!({"id": l.evse, "connectorId": l.connector}) }
-    })
-}
-
 fn insert(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(value) = value {
         map.insert(key.to_owned(), value);
@@ -318,6 +318,37 @@ fn variable_value(var: &VariableRef) -> (Value, Value) {
     variable.insert("name".into(), json!(address.variable));
     insert(&mut variable, "instance", address.variable_instance.clone().map(Value::String));
     (Value::Object(component), Value::Object(variable))
+}
+
+/// Encodes a typed request (`ocpp::csms` checks it against the schema).
+fn typed<R: CsmsRequest>(request: &R) -> Result<(String, Value), CommandError> {
+    let outgoing = csms::encode(request).map_err(|e| invalid::<R>(&e))?;
+    Ok((outgoing.action.to_owned(), outgoing.payload))
+}
+
+/// A field of a `R` built from a domain value, or why it does not fit.
+fn field<R: CsmsRequest, T>(value: Result<T, OutboundError>) -> Result<T, CommandError> {
+    value.map_err(|e| invalid::<R>(&e))
+}
+
+fn invalid<R: CsmsRequest>(error: &OutboundError) -> CommandError {
+    CommandError::Invalid { action: R::ACTION.to_owned(), reason: error.to_string() }
+}
+
+/// A 2.0.1 EVSE (connector 0 is the EVSE as a whole).
+fn typed_evse(location: EvseConnector) -> v201::EVSE {
+    let connector_id = (location.connector != 0).then_some(i64::from(location.connector));
+    v201::EVSE { connector_id, custom_data: None, id: location.evse.into() }
+}
+
+/// A 2.0.1 IdToken; a token of no known type is `Central`.
+fn typed_token(token: &IdToken) -> Result<v201::IdToken, OutboundError> {
+    Ok(v201::IdToken {
+        additional_info: None,
+        custom_data: None,
+        id_token: csms::text("idToken", &token.value)?,
+        r#type: csms::named("type", token.kind.map_or("Central", |k| k.as_str()))?,
+    })
 }
 
 impl Command {
@@ -375,7 +406,8 @@ impl Command {
         let connector_id = |location: Option<EvseConnector>| location.map_or(0, |l| l.v16_connector_id());
         let (action, payload) = match self {
             Command::Reset { immediate, evse: None } => {
-                ("Reset", json!({"type": if *immediate { "Hard" } else { "Soft" }}))
+                let r#type = if *immediate { v16::ResetRequestType::Hard } else { v16::ResetRequestType::Soft };
+                return typed(&v16::ResetRequest { r#type });
             }
             Command::Reset { evse: Some(_), .. } => {
                 return Err(CommandError::Invalid {
@@ -383,41 +415,53 @@ impl Command {
                     reason: "OCPP 1.6 resets the whole station; leave out the EVSE".into(),
                 });
             }
-            Command::ChangeAvailability { location, operative } => (
-                "ChangeAvailability",
-                json!({"connectorId": connector_id(*location), "type": if *operative { "Operative" } else { "Inoperative" }}),
-            ),
-            Command::UnlockConnector { location } => ("UnlockConnector", json!({"connectorId": location.v16_connector_id()})),
-            Command::ClearCache => ("ClearCache", json!({})),
+            Command::ChangeAvailability { location, operative } => {
+                let r#type = if *operative {
+                    v16::ChangeAvailabilityRequestType::Operative
+                } else {
+                    v16::ChangeAvailabilityRequestType::Inoperative
+                };
+                return typed(&v16::ChangeAvailabilityRequest { connector_id: connector_id(*location).into(), r#type });
+            }
+            Command::UnlockConnector { location } => {
+                return typed(&v16::UnlockConnectorRequest { connector_id: location.v16_connector_id().into() });
+            }
+            Command::ClearCache => return typed(&v16::ClearCacheRequest {}),
             Command::TriggerMessage { message, location } => {
-                let mut p = Map::new();
-                p.insert("requestedMessage".into(), json!(message));
-                insert(&mut p, "connectorId", location.map(|l| json!(l.v16_connector_id())));
-                ("TriggerMessage", Value::Object(p))
+                let request = v16::TriggerMessageRequest {
+                    connector_id: location.map(|l| l.v16_connector_id().into()),
+                    requested_message: field::<v16::TriggerMessageRequest, _>(csms::named("requestedMessage", message))?,
+                };
+                return typed(&request);
             }
             Command::DataTransfer { vendor_id, message_id, data } => {
-                let mut p = Map::new();
-                p.insert("vendorId".into(), json!(vendor_id));
-                insert(&mut p, "messageId", message_id.clone().map(Value::String));
-                let text = data.as_ref().map(|d| match d {
-                    Value::String(s) => Value::String(s.clone()),
-                    other => Value::String(other.to_string()),
-                });
-                insert(&mut p, "data", text);
-                ("DataTransfer", Value::Object(p))
+                type Request = v16::DataTransferRequest;
+                let request = Request {
+                    // 1.6 carries `data` as text: a JSON value is written as JSON text
+                    data: data.as_ref().map(|d| match d {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }),
+                    message_id: message_id.as_deref().map(|m| field::<Request, _>(csms::text("messageId", m))).transpose()?,
+                    vendor_id: field::<Request, _>(csms::text("vendorId", vendor_id))?,
+                };
+                return typed(&request);
             }
             Command::RemoteStart { location, id_token, .. } => {
-                let mut p = Map::new();
-                p.insert("idTag".into(), json!(id_token.value));
-                insert(&mut p, "connectorId", location.map(|l| json!(l.v16_connector_id())));
-                ("RemoteStartTransaction", Value::Object(p))
+                type Request = v16::RemoteStartTransactionRequest;
+                let request = Request {
+                    charging_profile: None,
+                    connector_id: location.map(|l| l.v16_connector_id().into()),
+                    id_tag: field::<Request, _>(csms::text("idTag", &id_token.value))?,
+                };
+                return typed(&request);
             }
             Command::RemoteStop { station_tx_id } => {
-                let id: i64 = station_tx_id.parse().map_err(|_| CommandError::Invalid {
+                let transaction_id: i64 = station_tx_id.parse().map_err(|_| CommandError::Invalid {
                     action: "RemoteStopTransaction".into(),
                     reason: format!("1.6 transaction ids are integers, got {station_tx_id:?}"),
                 })?;
-                ("RemoteStopTransaction", json!({"transactionId": id}))
+                return typed(&v16::RemoteStopTransactionRequest { transaction_id });
             }
             Command::ReserveNow { reservation } => {
                 let mut p = Map::new();
@@ -484,42 +528,64 @@ impl Command {
     fn encode_v201(&self) -> Result<(String, Value), CommandError> {
         let (action, payload) = match self {
             Command::Reset { immediate, evse } => {
-                let mut p = Map::new();
-                p.insert("type".into(), json!(if *immediate { "Immediate" } else { "OnIdle" }));
-                insert(&mut p, "evseId", evse.map(|e| json!(e)));
-                ("Reset", Value::Object(p))
+                let r#type = if *immediate { v201::ResetEnum::Immediate } else { v201::ResetEnum::OnIdle };
+                return typed(&v201::ResetRequest { custom_data: None, evse_id: evse.map(i64::from), r#type });
             }
             Command::ChangeAvailability { location, operative } => {
-                let mut p = Map::new();
-                p.insert("operationalStatus".into(), json!(if *operative { "Operative" } else { "Inoperative" }));
-                insert(&mut p, "evse", evse_of(location.filter(|l| *l != EvseConnector::STATION)));
-                ("ChangeAvailability", Value::Object(p))
+                let operational_status = if *operative {
+                    v201::OperationalStatusEnum::Operative
+                } else {
+                    v201::OperationalStatusEnum::Inoperative
+                };
+                let evse = location.filter(|l| *l != EvseConnector::STATION).map(typed_evse);
+                return typed(&v201::ChangeAvailabilityRequest { custom_data: None, evse, operational_status });
             }
             Command::UnlockConnector { location } => {
-                ("UnlockConnector", json!({"evseId": location.evse, "connectorId": location.connector}))
+                return typed(&v201::UnlockConnectorRequest {
+                    connector_id: location.connector.into(),
+                    custom_data: None,
+                    evse_id: location.evse.into(),
+                });
             }
-            Command::ClearCache => ("ClearCache", json!({})),
+            Command::ClearCache => return typed(&v201::ClearCacheRequest { custom_data: None }),
             Command::TriggerMessage { message, location } => {
-                let mut p = Map::new();
-                p.insert("requestedMessage".into(), json!(message));
-                insert(&mut p, "evse", evse_of(*location));
-                ("TriggerMessage", Value::Object(p))
+                let request = v201::TriggerMessageRequest {
+                    custom_data: None,
+                    evse: location.map(typed_evse),
+                    requested_message: field::<v201::TriggerMessageRequest, _>(csms::named(
+                        "requestedMessage",
+                        message,
+                    ))?,
+                };
+                return typed(&request);
             }
             Command::DataTransfer { vendor_id, message_id, data } => {
-                let mut p = Map::new();
-                p.insert("vendorId".into(), json!(vendor_id));
-                insert(&mut p, "messageId", message_id.clone().map(Value::String));
-                insert(&mut p, "data", data.clone());
-                ("DataTransfer", Value::Object(p))
+                type Request = csms::core::V201DataTransferRequest;
+                let request = Request {
+                    custom_data: None,
+                    data: data.clone(),
+                    message_id: message_id.as_deref().map(|m| field::<Request, _>(csms::text("messageId", m))).transpose()?,
+                    vendor_id: field::<Request, _>(csms::text("vendorId", vendor_id))?,
+                };
+                return typed(&request);
             }
             Command::RemoteStart { location, id_token, remote_start_id } => {
-                let mut p = Map::new();
-                p.insert("idToken".into(), v201_token(id_token));
-                p.insert("remoteStartId".into(), json!(remote_start_id));
-                insert(&mut p, "evseId", location.map(|l| json!(l.evse)));
-                ("RequestStartTransaction", Value::Object(p))
+                type Request = v201::RequestStartTransactionRequest;
+                let request = Request {
+                    charging_profile: None,
+                    custom_data: None,
+                    evse_id: location.map(|l| l.evse.into()),
+                    group_id_token: None,
+                    id_token: field::<Request, _>(typed_token(id_token))?,
+                    remote_start_id: *remote_start_id,
+                };
+                return typed(&request);
             }
-            Command::RemoteStop { station_tx_id } => ("RequestStopTransaction", json!({"transactionId": station_tx_id})),
+            Command::RemoteStop { station_tx_id } => {
+                type Request = v201::RequestStopTransactionRequest;
+                let transaction_id = field::<Request, _>(csms::text("transactionId", station_tx_id))?;
+                return typed(&Request { custom_data: None, transaction_id });
+            }
             Command::ReserveNow { reservation } => {
                 let mut p = Map::new();
                 p.insert("id".into(), json!(reservation.id));
@@ -718,6 +784,55 @@ mod tests {
                 let (action, payload) = encoded.unwrap_or_else(|e| panic!("{command:?}: {e}"));
                 assert!(!action.is_empty(), "{payload}");
             }
+        }
+    }
+
+    #[test]
+    fn core_commands_keep_their_wire_form() {
+        let token = IdToken::typed("TAG1", IdTokenType::Iso14443);
+        let one = Some(EvseConnector::from_v16(1));
+        let cases = [
+            (Command::Reset { immediate: true, evse: None }, json!({"type": "Hard"}), json!({"type": "Immediate"})),
+            (
+                Command::ChangeAvailability { location: None, operative: false },
+                json!({"connectorId": 0, "type": "Inoperative"}),
+                json!({"operationalStatus": "Inoperative"}),
+            ),
+            (
+                Command::ChangeAvailability { location: Some(EvseConnector::from_v16(2)), operative: true },
+                json!({"connectorId": 2, "type": "Operative"}),
+                json!({"operationalStatus": "Operative", "evse": {"id": 2, "connectorId": 1}}),
+            ),
+            (
+                Command::UnlockConnector { location: EvseConnector::from_v16(1) },
+                json!({"connectorId": 1}),
+                json!({"evseId": 1, "connectorId": 1}),
+            ),
+            (Command::ClearCache, json!({}), json!({})),
+            (
+                Command::TriggerMessage { message: "StatusNotification".into(), location: one },
+                json!({"requestedMessage": "StatusNotification", "connectorId": 1}),
+                json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}),
+            ),
+            (
+                Command::DataTransfer { vendor_id: "v".into(), message_id: Some("m".into()), data: Some(json!({"a": 1})) },
+                json!({"vendorId": "v", "messageId": "m", "data": "{\"a\":1}"}),
+                json!({"vendorId": "v", "messageId": "m", "data": {"a": 1}}),
+            ),
+            (
+                Command::RemoteStart { location: one, id_token: token.clone(), remote_start_id: 5 },
+                json!({"idTag": "TAG1", "connectorId": 1}),
+                json!({"idToken": {"idToken": "TAG1", "type": "ISO14443"}, "remoteStartId": 5, "evseId": 1}),
+            ),
+            (
+                Command::RemoteStop { station_tx_id: "42".into() },
+                json!({"transactionId": 42}),
+                json!({"transactionId": "42"}),
+            ),
+        ];
+        for (command, v16, v201) in cases {
+            assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");
+            assert_eq!(command.encode(OcppVersion::V201).unwrap().1.to_string(), v201.to_string(), "{command:?}");
         }
     }
 
