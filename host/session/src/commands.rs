@@ -10,9 +10,10 @@
 //! as given, schema-checked like the rest.
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
-//! TriggerMessage, DataTransfer, remote start and stop) is built as the typed
-//! messages of [`ocpp::csms`], which writes and checks them; the other
-//! commands are still written here as JSON and move there block by block.
+//! TriggerMessage, DataTransfer, remote start and stop), CancelReservation
+//! and GetLocalListVersion are built as the typed messages of
+//! [`ocpp::csms`], which writes and checks them; the other commands are
+//! still written here as JSON and move there block by block.
 //!
 //! A station's answer comes back as a [`CommandReply`]: the validated
 //! payload and, where the payload has one, its `status`.
@@ -473,7 +474,7 @@ impl Command {
                 ("ReserveNow", Value::Object(p))
             }
             Command::CancelReservation { reservation_id } => {
-                ("CancelReservation", json!({"reservationId": reservation_id}))
+                return typed(&v16::CancelReservationRequest { reservation_id: *reservation_id });
             }
             Command::SendLocalList { version, full, entries } => {
                 let list: Vec<Value> = entries
@@ -490,7 +491,7 @@ impl Command {
                     json!({"listVersion": version, "updateType": if *full { "Full" } else { "Differential" }, "localAuthorizationList": list}),
                 )
             }
-            Command::GetLocalListVersion => ("GetLocalListVersion", json!({})),
+            Command::GetLocalListVersion => return typed(&v16::GetLocalListVersionRequest {}),
             Command::UpdateFirmware { location, retrieve_at, retries, retry_interval_secs, .. } => {
                 let mut p = Map::new();
                 p.insert("location".into(), json!(location));
@@ -600,7 +601,7 @@ impl Command {
                 ("ReserveNow", Value::Object(p))
             }
             Command::CancelReservation { reservation_id } => {
-                ("CancelReservation", json!({"reservationId": reservation_id}))
+                return typed(&v201::CancelReservationRequest { custom_data: None, reservation_id: *reservation_id });
             }
             Command::SendLocalList { version, full, entries } => {
                 let list: Vec<Value> = entries
@@ -620,7 +621,9 @@ impl Command {
                 }
                 ("SendLocalList", Value::Object(p))
             }
-            Command::GetLocalListVersion => ("GetLocalListVersion", json!({})),
+            Command::GetLocalListVersion => {
+                return typed(&v201::GetLocalListVersionRequest { custom_data: None });
+            }
             Command::UpdateFirmware {
                 location,
                 retrieve_at,
@@ -788,7 +791,7 @@ mod tests {
     }
 
     #[test]
-    fn core_commands_keep_their_wire_form() {
+    fn typed_commands_keep_their_wire_form() {
         let token = IdToken::typed("TAG1", IdTokenType::Iso14443);
         let one = Some(EvseConnector::from_v16(1));
         let cases = [
@@ -829,6 +832,8 @@ mod tests {
                 json!({"transactionId": 42}),
                 json!({"transactionId": "42"}),
             ),
+            (Command::CancelReservation { reservation_id: 7 }, json!({"reservationId": 7}), json!({"reservationId": 7})),
+            (Command::GetLocalListVersion, json!({}), json!({})),
         ];
         for (command, v16, v201) in cases {
             assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");

@@ -482,7 +482,7 @@ impl StationSession {
             return Err(failure);
         }
         let status = reply_status(&payload);
-        let changes = match self.effects_of_reply(&pending.command, &payload, status.as_deref(), now) {
+        let changes = match self.effects_of_reply(&pending.command, &payload, now) {
             Ok(changes) => changes,
             Err(error) => {
                 tracing::error!(station = %self.station, %action, %error, "could not read what the answer changes");
@@ -508,24 +508,30 @@ impl StationSession {
         &self,
         command: &Command,
         payload: &Value,
-        status: Option<&str>,
         now: Timestamp,
     ) -> Result<ChangeSet, StorageError> {
         let mut changes = ChangeSet::new();
         match command {
             Command::ReserveNow { reservation } => {
                 if let Some(mut stored) = self.storage().reservation(reservation.id)? {
-                    if status == Some("Accepted") {
-                        stored.state = ReservationState::Active;
-                    } else {
-                        stored.state = ReservationState::Refused;
-                        stored.refusal = status.map(str::to_owned);
+                    match ocpp::csms::reservation::reserve_now_answer(self.version, payload) {
+                        Ok(Ok(())) => stored.state = ReservationState::Active,
+                        Ok(Err(refused)) => {
+                            stored.state = ReservationState::Refused;
+                            stored.refusal = Some(refused.to_owned());
+                        }
+                        Err(error) => {
+                            stored.state = ReservationState::Refused;
+                            stored.refusal = Some(error.to_string());
+                        }
                     }
                     stored.updated_at = now;
                     changes.push(Change::PutReservation(stored));
                 }
             }
-            Command::CancelReservation { reservation_id } if status == Some("Accepted") => {
+            Command::CancelReservation { reservation_id }
+                if ocpp::csms::reservation::cancel_reservation_answer(self.version, payload) == Ok(true) =>
+            {
                 if let Some(mut stored) = self.storage().reservation(*reservation_id)? {
                     stored.state = ReservationState::Cancelled;
                     stored.updated_at = now;

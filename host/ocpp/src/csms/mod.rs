@@ -11,6 +11,8 @@
 //! | module | actions |
 //! |---|---|
 //! | [`core`] | Reset, ChangeAvailability, UnlockConnector, ClearCache, TriggerMessage, DataTransfer, RemoteStart/RequestStartTransaction, RemoteStop/RequestStopTransaction |
+//! | [`reservation`] | ReserveNow, CancelReservation |
+//! | [`local_list`] | SendLocalList, GetLocalListVersion |
 //!
 //! Adding an action: implement [`CsmsRequest`] for its `ocpp-types` request
 //! (one line in its block's `csms_requests!` list), build it where the
@@ -18,6 +20,8 @@
 //! The one-outstanding-CALL bookkeeping is [`crate::OutboundCalls`].
 
 pub mod core;
+pub mod local_list;
+pub mod reservation;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
