@@ -10,7 +10,7 @@
 //! as given, schema-checked like the rest.
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
-//! TriggerMessage, DataTransfer, remote start and stop), CancelReservation
+//! TriggerMessage, DataTransfer, remote start and stop), the reservations
 //! and GetLocalListVersion are built as the typed messages of
 //! [`ocpp::csms`], which writes and checks them; the other commands are
 //! still written here as JSON and move there block by block.
@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use domain::device_model::VariableAddress;
 use domain::{EvseConnector, IdToken, Reservation, Timestamp};
-use ocpp::csms::{self, CsmsRequest, OutboundError};
+use ocpp::csms::{self, CsmsRequest, OutboundError, reservation};
 use ocpp::{ErrorCode, OcppVersion, PayloadKind, v16, v201};
 
 /// An entry of a local authorization list.
@@ -336,6 +336,11 @@ fn invalid<R: CsmsRequest>(error: &OutboundError) -> CommandError {
     CommandError::Invalid { action: R::ACTION.to_owned(), reason: error.to_string() }
 }
 
+/// An instant as the typed messages write it.
+fn instant(t: Timestamp) -> csms::Instant {
+    csms::Instant { unix_millis: t.unix_millis() }
+}
+
 /// A 2.0.1 EVSE (connector 0 is the EVSE as a whole).
 fn typed_evse(location: EvseConnector) -> v201::EVSE {
     let connector_id = (location.connector != 0).then_some(i64::from(location.connector));
@@ -465,13 +470,19 @@ impl Command {
                 return typed(&v16::RemoteStopTransactionRequest { transaction_id });
             }
             Command::ReserveNow { reservation } => {
-                let mut p = Map::new();
-                p.insert("connectorId".into(), json!(connector_id(reservation.location)));
-                p.insert("expiryDate".into(), time(reservation.expires_at));
-                p.insert("idTag".into(), json!(reservation.id_token.value));
-                insert(&mut p, "parentIdTag", reservation.group_id.clone().map(Value::String));
-                p.insert("reservationId".into(), json!(reservation.id));
-                ("ReserveNow", Value::Object(p))
+                type Request = reservation::V16ReserveNowRequest;
+                let request = Request {
+                    connector_id: connector_id(reservation.location).into(),
+                    expiry_date: instant(reservation.expires_at),
+                    id_tag: field::<Request, _>(csms::text("idTag", &reservation.id_token.value))?,
+                    parent_id_tag: reservation
+                        .group_id
+                        .as_deref()
+                        .map(|g| field::<Request, _>(csms::text("parentIdTag", g)))
+                        .transpose()?,
+                    reservation_id: reservation.id,
+                };
+                return typed(&request);
             }
             Command::CancelReservation { reservation_id } => {
                 return typed(&v16::CancelReservationRequest { reservation_id: *reservation_id });
@@ -588,17 +599,16 @@ impl Command {
                 return typed(&Request { custom_data: None, transaction_id });
             }
             Command::ReserveNow { reservation } => {
-                let mut p = Map::new();
-                p.insert("id".into(), json!(reservation.id));
-                p.insert("expiryDateTime".into(), time(reservation.expires_at));
-                p.insert("idToken".into(), v201_token(&reservation.id_token));
-                insert(&mut p, "evseId", reservation.location.map(|l| json!(l.evse)));
-                insert(
-                    &mut p,
-                    "groupIdToken",
-                    reservation.group_id.as_ref().map(|g| json!({"idToken": g, "type": "Central"})),
-                );
-                ("ReserveNow", Value::Object(p))
+                type Request = reservation::V201ReserveNowRequest;
+                let group = reservation.group_id.as_deref().map(|g| IdToken { value: g.to_owned(), kind: None });
+                let request = Request {
+                    evse_id: reservation.location.map(|l| l.evse.into()),
+                    expiry_date_time: instant(reservation.expires_at),
+                    group_id_token: group.as_ref().map(|g| field::<Request, _>(typed_token(g))).transpose()?,
+                    id: reservation.id,
+                    id_token: field::<Request, _>(typed_token(&reservation.id_token))?,
+                };
+                return typed(&request);
             }
             Command::CancelReservation { reservation_id } => {
                 return typed(&v201::CancelReservationRequest { custom_data: None, reservation_id: *reservation_id });
@@ -831,6 +841,31 @@ mod tests {
                 Command::RemoteStop { station_tx_id: "42".into() },
                 json!({"transactionId": 42}),
                 json!({"transactionId": "42"}),
+            ),
+            (
+                Command::ReserveNow {
+                    reservation: Reservation {
+                        id: 7,
+                        station: StationId::parse("CP1").unwrap(),
+                        location: one,
+                        id_token: token.clone(),
+                        group_id: Some("FLEET".into()),
+                        expires_at: Timestamp::from_unix_millis(1_795_248_000_000),
+                        state: ReservationState::Requested,
+                        refusal: None,
+                        transaction: None,
+                        created_at: Timestamp::from_unix_millis(0),
+                        updated_at: Timestamp::from_unix_millis(0),
+                    },
+                },
+                json!({"connectorId": 1, "expiryDate": "2026-11-21T08:00:00.000Z", "idTag": "TAG1", "parentIdTag": "FLEET", "reservationId": 7}),
+                json!({
+                    "evseId": 1,
+                    "expiryDateTime": "2026-11-21T08:00:00.000Z",
+                    "groupIdToken": {"idToken": "FLEET", "type": "Central"},
+                    "id": 7,
+                    "idToken": {"idToken": "TAG1", "type": "ISO14443"},
+                }),
             ),
             (Command::CancelReservation { reservation_id: 7 }, json!({"reservationId": 7}), json!({"reservationId": 7})),
             (Command::GetLocalListVersion, json!({}), json!({})),

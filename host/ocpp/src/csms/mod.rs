@@ -96,6 +96,22 @@ pub fn named<T: DeserializeOwned>(field: &'static str, value: &str) -> Result<T,
         .map_err(|_| OutboundError::Field { field, reason: format!("{value:?} is not one of the values OCPP allows") })
 }
 
+/// An instant written as Gridlet writes every `dateTime` it sends: UTC with
+/// exactly three fractional digits (`2026-11-21T10:00:00.000Z`). An
+/// `ocpp-types` `OcppTimestamp` leaves a zero fraction out, so requests that
+/// carry an instant are wrapped with this (see [`reservation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant {
+    /// Milliseconds since the unix epoch.
+    pub unix_millis: i64,
+}
+
+impl Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&crate::format_rfc3339_millis(self.unix_millis))
+    }
+}
+
 /// Declares which `ocpp-types` requests of a block are sent by the CSMS:
 /// `version: Request => Answer, "Action";`.
 macro_rules! csms_requests {

@@ -8,20 +8,61 @@
 //! [`reserve_now_answer`] and [`cancel_reservation_answer`] read an answer
 //! of either version as that meaning.
 //!
-//! Not yet typed on the way out: ReserveNow's request. `ocpp-types` writes
-//! an `OcppTimestamp` without a fraction when it is zero, where Gridlet has
-//! always written three digits (`…T10:00:00.000Z`); until a wrapper keeps
-//! that, `session::commands` still writes ReserveNow as JSON.
+//! ReserveNow's requests are Gridlet's own ([`V16ReserveNowRequest`],
+//! [`V201ReserveNowRequest`]): `ocpp-types` writes an `OcppTimestamp`
+//! without a fraction when it is zero, where Gridlet has always written
+//! three digits ([`super::Instant`]). Their answers are `ocpp-types`'.
 
+use serde::Serialize;
 use serde_json::Value;
 
-use super::{OutboundError, csms_requests, decode_answer};
+use super::{Instant, OutboundError, csms_requests, decode_answer};
 use crate::{OcppVersion, v16, v201};
 
+/// A 1.6 ReserveNow request (the fields of `ocpp_types::v16::ReserveNowRequest`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct V16ReserveNowRequest {
+    /// The connector; 0 is any.
+    #[serde(rename = "connectorId")]
+    pub connector_id: i64,
+    /// When the reservation ends.
+    #[serde(rename = "expiryDate")]
+    pub expiry_date: Instant,
+    /// The token it is for.
+    #[serde(rename = "idTag")]
+    pub id_tag: v16::IdTag,
+    /// The token's group, so any token of the group may use it.
+    #[serde(rename = "parentIdTag", skip_serializing_if = "Option::is_none")]
+    pub parent_id_tag: Option<v16::IdTag>,
+    /// The reservation's id.
+    #[serde(rename = "reservationId")]
+    pub reservation_id: i64,
+}
+
+/// A 2.0.1 ReserveNow request (the fields of
+/// `ocpp_types::v201::ReserveNowRequest` Gridlet sends; no `connectorType`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct V201ReserveNowRequest {
+    /// The EVSE; none is any.
+    #[serde(rename = "evseId", skip_serializing_if = "Option::is_none")]
+    pub evse_id: Option<i64>,
+    /// When the reservation ends.
+    #[serde(rename = "expiryDateTime")]
+    pub expiry_date_time: Instant,
+    /// The token's group, so any token of the group may use it.
+    #[serde(rename = "groupIdToken", skip_serializing_if = "Option::is_none")]
+    pub group_id_token: Option<v201::IdToken>,
+    /// The reservation's id.
+    pub id: i64,
+    /// The token it is for.
+    #[serde(rename = "idToken")]
+    pub id_token: v201::IdToken,
+}
+
 csms_requests! {
-    V16: v16::ReserveNowRequest => v16::ReserveNowResponse, "ReserveNow";
+    V16: V16ReserveNowRequest => v16::ReserveNowResponse, "ReserveNow";
     V16: v16::CancelReservationRequest => v16::CancelReservationResponse, "CancelReservation";
-    V201: v201::ReserveNowRequest => v201::ReserveNowResponse, "ReserveNow";
+    V201: V201ReserveNowRequest => v201::ReserveNowResponse, "ReserveNow";
     V201: v201::CancelReservationRequest => v201::CancelReservationResponse, "CancelReservation";
 }
 
@@ -29,14 +70,14 @@ csms_requests! {
 /// reservation, otherwise the status it refused with, as OCPP names it.
 pub fn reserve_now_answer(version: OcppVersion, payload: &Value) -> Result<Result<(), &'static str>, OutboundError> {
     Ok(match version {
-        OcppVersion::V16 => match decode_answer::<v16::ReserveNowRequest>(payload)?.status {
+        OcppVersion::V16 => match decode_answer::<V16ReserveNowRequest>(payload)?.status {
             v16::ReserveNowResponseStatus::Accepted => Ok(()),
             v16::ReserveNowResponseStatus::Faulted => Err("Faulted"),
             v16::ReserveNowResponseStatus::Occupied => Err("Occupied"),
             v16::ReserveNowResponseStatus::Rejected => Err("Rejected"),
             v16::ReserveNowResponseStatus::Unavailable => Err("Unavailable"),
         },
-        OcppVersion::V201 => match decode_answer::<v201::ReserveNowRequest>(payload)?.status {
+        OcppVersion::V201 => match decode_answer::<V201ReserveNowRequest>(payload)?.status {
             v201::ReserveNowStatusEnum::Accepted => Ok(()),
             v201::ReserveNowStatusEnum::Faulted => Err("Faulted"),
             v201::ReserveNowStatusEnum::Occupied => Err("Occupied"),
@@ -76,6 +117,22 @@ mod tests {
             assert_eq!(cancel_reservation_answer(version, &json!({"status": "Accepted"})), Ok(true));
             assert_eq!(cancel_reservation_answer(version, &json!({"status": "Rejected"})), Ok(false));
         }
+    }
+
+    #[test]
+    fn reserve_now_writes_its_expiry_with_milliseconds() {
+        let reserve = V16ReserveNowRequest {
+            connector_id: 1,
+            expiry_date: Instant { unix_millis: 1_795_248_000_000 },
+            id_tag: crate::csms::text("idTag", "TAG1").unwrap(),
+            parent_id_tag: None,
+            reservation_id: 7,
+        };
+        let reserve = encode(&reserve).unwrap();
+        assert_eq!(
+            reserve.payload,
+            json!({"connectorId": 1, "expiryDate": "2026-11-21T08:00:00.000Z", "idTag": "TAG1", "reservationId": 7})
+        );
     }
 
     #[test]
