@@ -11,7 +11,7 @@
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
 //! TriggerMessage, DataTransfer, remote start and stop), the reservations
-//! and GetLocalListVersion are built as the typed messages of
+//! and the local lists are built as the typed messages of
 //! [`ocpp::csms`], which writes and checks them; the other commands are
 //! still written here as JSON and move there block by block.
 //!
@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use domain::device_model::VariableAddress;
 use domain::{EvseConnector, IdToken, Reservation, Timestamp};
-use ocpp::csms::{self, CsmsRequest, OutboundError, reservation};
+use ocpp::csms::{self, CsmsRequest, OutboundError, local_list, reservation};
 use ocpp::{ErrorCode, OcppVersion, PayloadKind, v16, v201};
 
 /// An entry of a local authorization list.
@@ -276,32 +276,30 @@ fn time(t: Timestamp) -> Value {
     Value::String(ocpp::format_rfc3339_millis(t.unix_millis()))
 }
 
-fn v201_token(token: &IdToken) -> Value {
-    let kind = token.kind.map_or("Central", |k| k.as_str());
-    json!({"idToken": token.value, "type": kind})
-}
-
-fn v16_id_tag_info(auth: &domain::Authorization) -> Value {
+/// A 1.6 local list entry's authorization (1.6 has no `Unknown`: `Invalid`).
+fn v16_id_tag_info(auth: &domain::Authorization) -> Result<local_list::V16IdTagInfo, OutboundError> {
     let status = match auth.status {
-        domain::AuthorizationStatus::Accepted => "Accepted",
-        domain::AuthorizationStatus::Blocked => "Blocked",
-        domain::AuthorizationStatus::Expired => "Expired",
-        domain::AuthorizationStatus::ConcurrentTx => "ConcurrentTx",
-        domain::AuthorizationStatus::Invalid | domain::AuthorizationStatus::Unknown => "Invalid",
+        domain::AuthorizationStatus::Accepted => v16::IdTagInfoStatus::Accepted,
+        domain::AuthorizationStatus::Blocked => v16::IdTagInfoStatus::Blocked,
+        domain::AuthorizationStatus::Expired => v16::IdTagInfoStatus::Expired,
+        domain::AuthorizationStatus::ConcurrentTx => v16::IdTagInfoStatus::ConcurrentTx,
+        domain::AuthorizationStatus::Invalid | domain::AuthorizationStatus::Unknown => v16::IdTagInfoStatus::Invalid,
     };
-    let mut info = Map::new();
-    info.insert("status".into(), json!(status));
-    insert(&mut info, "expiryDate", auth.expires_at.map(time));
-    insert(&mut info, "parentIdTag", auth.group_id.clone().map(Value::String));
-    Value::Object(info)
+    Ok(local_list::V16IdTagInfo {
+        expiry_date: auth.expires_at.map(instant),
+        parent_id_tag: auth.group_id.as_deref().map(|g| csms::text("parentIdTag", g)).transpose()?,
+        status,
+    })
 }
 
-fn v201_id_token_info(auth: &domain::Authorization) -> Value {
-    let mut info = Map::new();
-    info.insert("status".into(), json!(auth.status.as_str()));
-    insert(&mut info, "cacheExpiryDateTime", auth.expires_at.map(time));
-    insert(&mut info, "groupIdToken", auth.group_id.as_ref().map(|g| json!({"idToken": g, "type": "Central"})));
-    Value::Object(info)
+/// A 2.0.1 local list entry's authorization; its group is a `Central` token.
+fn v201_id_token_info(auth: &domain::Authorization) -> Result<local_list::V201IdTokenInfo, OutboundError> {
+    let group = auth.group_id.as_deref().map(|g| IdToken { value: g.to_owned(), kind: None });
+    Ok(local_list::V201IdTokenInfo {
+        cache_expiry_date_time: auth.expires_at.map(instant),
+        group_id_token: group.as_ref().map(typed_token).transpose()?,
+        status: csms::named("status", auth.status.as_str())?,
+    })
 }
 
 fn variable_value(var: &VariableRef) -> (Value, Value) {
@@ -488,19 +486,19 @@ impl Command {
                 return typed(&v16::CancelReservationRequest { reservation_id: *reservation_id });
             }
             Command::SendLocalList { version, full, entries } => {
-                let list: Vec<Value> = entries
-                    .iter()
-                    .map(|entry| {
-                        let mut e = Map::new();
-                        e.insert("idTag".into(), json!(entry.id_token.value));
-                        insert(&mut e, "idTagInfo", entry.authorization.as_ref().map(v16_id_tag_info));
-                        Value::Object(e)
+                type Request = local_list::V16SendLocalListRequest;
+                let entry = |entry: &LocalListEntry| -> Result<local_list::V16LocalListEntry, OutboundError> {
+                    Ok(local_list::V16LocalListEntry {
+                        id_tag: csms::text("idTag", &entry.id_token.value)?,
+                        id_tag_info: entry.authorization.as_ref().map(v16_id_tag_info).transpose()?,
                     })
-                    .collect();
-                (
-                    "SendLocalList",
-                    json!({"listVersion": version, "updateType": if *full { "Full" } else { "Differential" }, "localAuthorizationList": list}),
-                )
+                };
+                let request = Request {
+                    list_version: *version,
+                    local_authorization_list: field::<Request, _>(entries.iter().map(entry).collect())?,
+                    update_type: if *full { v16::UpdateType::Full } else { v16::UpdateType::Differential },
+                };
+                return typed(&request);
             }
             Command::GetLocalListVersion => return typed(&v16::GetLocalListVersionRequest {}),
             Command::UpdateFirmware { location, retrieve_at, retries, retry_interval_secs, .. } => {
@@ -614,22 +612,20 @@ impl Command {
                 return typed(&v201::CancelReservationRequest { custom_data: None, reservation_id: *reservation_id });
             }
             Command::SendLocalList { version, full, entries } => {
-                let list: Vec<Value> = entries
-                    .iter()
-                    .map(|entry| {
-                        let mut e = Map::new();
-                        e.insert("idToken".into(), v201_token(&entry.id_token));
-                        insert(&mut e, "idTokenInfo", entry.authorization.as_ref().map(v201_id_token_info));
-                        Value::Object(e)
+                type Request = local_list::V201SendLocalListRequest;
+                let entry = |entry: &LocalListEntry| -> Result<local_list::V201LocalListEntry, OutboundError> {
+                    Ok(local_list::V201LocalListEntry {
+                        id_token: typed_token(&entry.id_token)?,
+                        id_token_info: entry.authorization.as_ref().map(v201_id_token_info).transpose()?,
                     })
-                    .collect();
-                let mut p = Map::new();
-                p.insert("versionNumber".into(), json!(version));
-                p.insert("updateType".into(), json!(if *full { "Full" } else { "Differential" }));
-                if !list.is_empty() {
-                    p.insert("localAuthorizationList".into(), Value::Array(list));
-                }
-                ("SendLocalList", Value::Object(p))
+                };
+                let list: Vec<_> = field::<Request, _>(entries.iter().map(entry).collect())?;
+                let request = Request {
+                    local_authorization_list: (!list.is_empty()).then_some(list),
+                    update_type: if *full { v201::UpdateEnum::Full } else { v201::UpdateEnum::Differential },
+                    version_number: *version,
+                };
+                return typed(&request);
             }
             Command::GetLocalListVersion => {
                 return typed(&v201::GetLocalListVersionRequest { custom_data: None });
@@ -869,6 +865,40 @@ mod tests {
             ),
             (Command::CancelReservation { reservation_id: 7 }, json!({"reservationId": 7}), json!({"reservationId": 7})),
             (Command::GetLocalListVersion, json!({}), json!({})),
+            (
+                Command::SendLocalList { version: 2, full: false, entries: Vec::new() },
+                json!({"listVersion": 2, "localAuthorizationList": [], "updateType": "Differential"}),
+                json!({"updateType": "Differential", "versionNumber": 2}),
+            ),
+            (
+                Command::SendLocalList {
+                    version: 3,
+                    full: true,
+                    entries: vec![
+                        LocalListEntry {
+                            id_token: token.clone(),
+                            authorization: Some(domain::Authorization {
+                                status: domain::AuthorizationStatus::Unknown,
+                                expires_at: Some(Timestamp::from_unix_millis(1_795_248_000_000)),
+                                group_id: Some("FLEET".into()),
+                            }),
+                        },
+                        LocalListEntry { id_token: IdToken::typed("TAG2", IdTokenType::Central), authorization: None },
+                    ],
+                },
+                json!({"listVersion": 3, "updateType": "Full", "localAuthorizationList": [
+                    {"idTag": "TAG1", "idTagInfo": {"status": "Invalid", "expiryDate": "2026-11-21T08:00:00.000Z", "parentIdTag": "FLEET"}},
+                    {"idTag": "TAG2"},
+                ]}),
+                json!({"versionNumber": 3, "updateType": "Full", "localAuthorizationList": [
+                    {"idToken": {"idToken": "TAG1", "type": "ISO14443"}, "idTokenInfo": {
+                        "status": "Unknown",
+                        "cacheExpiryDateTime": "2026-11-21T08:00:00.000Z",
+                        "groupIdToken": {"idToken": "FLEET", "type": "Central"},
+                    }},
+                    {"idToken": {"idToken": "TAG2", "type": "Central"}},
+                ]}),
+            ),
         ];
         for (command, v16, v201) in cases {
             assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");
