@@ -81,6 +81,11 @@
 //! - 1.6 `MeterValues` allows the unit `Hertz`, which `ocpp-types` (sharing
 //!   one unit enum with `StopTransaction`) cannot represent.
 //!
+//! The first gap holds on the way out too: [`csms::text`] refuses a
+//! bounded string whose bytes exceed the bound although its characters fit
+//! (pinned by `gap_outbound_bounds_count_bytes` in `csms::core`); the
+//! command is refused as invalid rather than sent.
+//!
 //! And one on the way out: a 2.0.1 `customData` object is accepted and
 //! dropped ([`ocpp_types::NoCustomData`]), but a decoded `Some(NoCustomData)`
 //! is written back as `{}`, which the schema refuses (`vendorId` is

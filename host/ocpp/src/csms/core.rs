@@ -90,6 +90,13 @@ mod tests {
     }
 
     #[test]
+    fn gap_outbound_bounds_count_bytes() {
+        // 12 characters fit the schema's 20, 24 bytes do not fit `IdTag`
+        assert!(text::<v16::IdTag>("idTag", &"Ä".repeat(12)).is_err());
+        assert!(text::<v16::IdTag>("idTag", &"Ä".repeat(10)).is_ok());
+    }
+
+    #[test]
     fn answers_are_checked_and_typed() {
         let answer = decode_answer::<v16::UnlockConnectorRequest>(&json!({"status": "Unlocked"})).unwrap();
         assert_eq!(answer.status, v16::UnlockConnectorResponseStatus::Unlocked);
