@@ -10,8 +10,8 @@
 //! as given, schema-checked like the rest.
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
-//! TriggerMessage, DataTransfer, remote start and stop), the reservations
-//! and the local lists are built as the typed messages of
+//! TriggerMessage, DataTransfer, remote start and stop), the reservations,
+//! the local lists and 1.6 configuration are built as the typed messages of
 //! [`ocpp::csms`], which writes and checks them; the other commands are
 //! still written here as JSON and move there block by block.
 //!
@@ -519,13 +519,20 @@ impl Command {
                 ("GetDiagnostics", Value::Object(p))
             }
             Command::GetConfiguration { keys } => {
-                if keys.is_empty() {
-                    ("GetConfiguration", json!({}))
-                } else {
-                    ("GetConfiguration", json!({"key": keys}))
-                }
+                type Request = v16::GetConfigurationRequest;
+                let key = |k: &String| field::<Request, _>(csms::text("key", k));
+                let keys = keys.iter().map(key).collect::<Result<Vec<_>, _>>()?;
+                // no key list asks for all keys
+                return typed(&Request { key: (!keys.is_empty()).then_some(keys) });
             }
-            Command::ChangeConfiguration { key, value } => ("ChangeConfiguration", json!({"key": key, "value": value})),
+            Command::ChangeConfiguration { key, value } => {
+                type Request = v16::ChangeConfigurationRequest;
+                let request = Request {
+                    key: field::<Request, _>(csms::text("key", key))?,
+                    value: field::<Request, _>(csms::text("value", value))?,
+                };
+                return typed(&request);
+            }
             Command::GetVariables { .. }
             | Command::SetVariables { .. }
             | Command::GetBaseReport { .. }
@@ -903,6 +910,21 @@ mod tests {
         for (command, v16, v201) in cases {
             assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");
             assert_eq!(command.encode(OcppVersion::V201).unwrap().1.to_string(), v201.to_string(), "{command:?}");
+        }
+    }
+
+    #[test]
+    fn configuration_keeps_its_wire_form() {
+        let cases = [
+            (Command::GetConfiguration { keys: Vec::new() }, json!({})),
+            (Command::GetConfiguration { keys: vec!["A".into(), "B".into()] }, json!({"key": ["A", "B"]})),
+            (
+                Command::ChangeConfiguration { key: "HeartbeatInterval".into(), value: "300".into() },
+                json!({"key": "HeartbeatInterval", "value": "300"}),
+            ),
+        ];
+        for (command, v16) in cases {
+            assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");
         }
     }
 

@@ -13,12 +13,14 @@
 //! | [`core`] | Reset, ChangeAvailability, UnlockConnector, ClearCache, TriggerMessage, DataTransfer, RemoteStart/RequestStartTransaction, RemoteStop/RequestStopTransaction |
 //! | [`reservation`] | ReserveNow, CancelReservation |
 //! | [`local_list`] | SendLocalList, GetLocalListVersion |
+//! | [`configuration`] | 1.6 GetConfiguration, ChangeConfiguration |
 //!
 //! Adding an action: implement [`CsmsRequest`] for its `ocpp-types` request
 //! (one line in its block's `csms_requests!` list), build it where the
 //! domain is known (`session::commands`) and send what [`encode`] returns.
 //! The one-outstanding-CALL bookkeeping is [`crate::OutboundCalls`].
 
+pub mod configuration;
 pub mod core;
 pub mod local_list;
 pub mod reservation;
