@@ -11,7 +11,8 @@
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
 //! TriggerMessage, DataTransfer, remote start and stop), the reservations,
-//! the local lists and 1.6 configuration are built as the typed messages of
+//! the local lists, 1.6 configuration, 2.0.1 GetBaseReport and
+//! GetTransactionStatus are built as the typed messages of
 //! [`ocpp::csms`], which writes and checks them; the other commands are
 //! still written here as JSON and move there block by block.
 //!
@@ -703,12 +704,15 @@ impl Command {
                 ("SetVariables", json!({"setVariableData": data}))
             }
             Command::GetBaseReport { request_id, report_base } => {
-                ("GetBaseReport", json!({"requestId": request_id, "reportBase": report_base}))
+                type Request = v201::GetBaseReportRequest;
+                let report_base = field::<Request, _>(csms::named("reportBase", report_base))?;
+                return typed(&Request { custom_data: None, report_base, request_id: *request_id });
             }
             Command::GetTransactionStatus { station_tx_id } => {
-                let mut p = Map::new();
-                insert(&mut p, "transactionId", station_tx_id.clone().map(Value::String));
-                ("GetTransactionStatus", Value::Object(p))
+                type Request = v201::GetTransactionStatusRequest;
+                let transaction_id =
+                    station_tx_id.as_deref().map(|t| field::<Request, _>(csms::text("transactionId", t))).transpose()?;
+                return typed(&Request { custom_data: None, transaction_id });
             }
             Command::GetConfiguration { .. } | Command::ChangeConfiguration { .. } => {
                 return Err(self.unsupported(OcppVersion::V201));
@@ -914,7 +918,7 @@ mod tests {
     }
 
     #[test]
-    fn configuration_keeps_its_wire_form() {
+    fn version_specific_commands_keep_their_wire_form() {
         let cases = [
             (Command::GetConfiguration { keys: Vec::new() }, json!({})),
             (Command::GetConfiguration { keys: vec!["A".into(), "B".into()] }, json!({"key": ["A", "B"]})),
@@ -925,6 +929,17 @@ mod tests {
         ];
         for (command, v16) in cases {
             assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");
+        }
+        let cases = [
+            (
+                Command::GetBaseReport { request_id: 4, report_base: "SummaryInventory".into() },
+                json!({"requestId": 4, "reportBase": "SummaryInventory"}),
+            ),
+            (Command::GetTransactionStatus { station_tx_id: None }, json!({})),
+            (Command::GetTransactionStatus { station_tx_id: Some("tx-1".into()) }, json!({"transactionId": "tx-1"})),
+        ];
+        for (command, v201) in cases {
+            assert_eq!(command.encode(OcppVersion::V201).unwrap().1.to_string(), v201.to_string(), "{command:?}");
         }
     }
 

@@ -10,6 +10,7 @@
 //! | DataTransfer | DataTransfer | `Accepted` (with the vendor's `data`), `Rejected`, `UnknownVendorId`, `UnknownMessageId` |
 //! | RemoteStartTransaction | RequestStartTransaction | `Accepted`: the station will try; the transaction itself arrives as StartTransaction / TransactionEvent |
 //! | RemoteStopTransaction | RequestStopTransaction | `Accepted`: the station will stop it |
+//! | — | GetTransactionStatus | whether messages of the transaction (or any) are still queued, and whether it is ongoing |
 //!
 //! The requests are the `ocpp-types` messages; a 2.0.1 DataTransfer carries
 //! any JSON as `data` ([`V201DataTransferRequest`]). Build 2.0.1 messages
@@ -42,6 +43,7 @@ csms_requests! {
     V201: V201DataTransferRequest => V201DataTransferResponse, "DataTransfer";
     V201: v201::RequestStartTransactionRequest => v201::RequestStartTransactionResponse, "RequestStartTransaction";
     V201: v201::RequestStopTransactionRequest => v201::RequestStopTransactionResponse, "RequestStopTransaction";
+    V201: v201::GetTransactionStatusRequest => v201::GetTransactionStatusResponse, "GetTransactionStatus";
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@
 //!
 //! | module | actions |
 //! |---|---|
-//! | [`core`] | Reset, ChangeAvailability, UnlockConnector, ClearCache, TriggerMessage, DataTransfer, RemoteStart/RequestStartTransaction, RemoteStop/RequestStopTransaction |
+//! | [`core`] | Reset, ChangeAvailability, UnlockConnector, ClearCache, TriggerMessage, DataTransfer, RemoteStart/RequestStartTransaction, RemoteStop/RequestStopTransaction, 2.0.1 GetTransactionStatus |
 //! | [`reservation`] | ReserveNow, CancelReservation |
 //! | [`local_list`] | SendLocalList, GetLocalListVersion |
 //! | [`configuration`] | 1.6 GetConfiguration, ChangeConfiguration |
+//! | [`provisioning`] | 2.0.1 GetBaseReport |
 //!
 //! Adding an action: implement [`CsmsRequest`] for its `ocpp-types` request
 //! (one line in its block's `csms_requests!` list), build it where the
@@ -23,6 +24,7 @@
 pub mod configuration;
 pub mod core;
 pub mod local_list;
+pub mod provisioning;
 pub mod reservation;
 
 use serde::Serialize;
