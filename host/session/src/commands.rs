@@ -11,8 +11,9 @@
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
 //! TriggerMessage, DataTransfer, remote start and stop), the reservations,
-//! the local lists, 1.6 configuration, 2.0.1 GetBaseReport and
-//! GetTransactionStatus are built as the typed messages of
+//! the local lists, 1.6 configuration, the 2.0.1 device model
+//! (GetBaseReport, GetVariables, SetVariables) and GetTransactionStatus are
+//! built as the typed messages of
 //! [`ocpp::csms`], which writes and checks them; the other commands are
 //! still written here as JSON and move there block by block.
 //!
@@ -303,21 +304,26 @@ fn v201_id_token_info(auth: &domain::Authorization) -> Result<local_list::V201Id
     })
 }
 
-fn variable_value(var: &VariableRef) -> (Value, Value) {
-    let address = &var.address;
-    let mut component = Map::new();
-    component.insert("name".into(), json!(address.component));
-    insert(&mut component, "instance", address.component_instance.clone().map(Value::String));
-    if let Some(evse) = address.evse {
-        let mut e = Map::new();
-        e.insert("id".into(), json!(evse));
-        insert(&mut e, "connectorId", address.connector.map(|c| json!(c)));
-        component.insert("evse".into(), Value::Object(e));
-    }
-    let mut variable = Map::new();
-    variable.insert("name".into(), json!(address.variable));
-    insert(&mut variable, "instance", address.variable_instance.clone().map(Value::String));
-    (Value::Object(component), Value::Object(variable))
+/// A device-model address as the 2.0.1 component and variable it names
+/// (the EVSE's connector is written whenever the address has one).
+fn typed_variable(address: &VariableAddress) -> Result<(v201::Component, v201::Variable), OutboundError> {
+    let text = |field, value: &Option<String>| value.as_deref().map(|v| csms::text(field, v)).transpose();
+    let component = v201::Component {
+        custom_data: None,
+        evse: address.evse.map(|evse| v201::EVSE {
+            connector_id: address.connector.map(i64::from),
+            custom_data: None,
+            id: evse.into(),
+        }),
+        instance: text("instance", &address.component_instance)?,
+        name: csms::text("name", &address.component)?,
+    };
+    let variable = v201::Variable {
+        custom_data: None,
+        instance: text("instance", &address.variable_instance)?,
+        name: csms::text("name", &address.variable)?,
+    };
+    Ok((component, variable))
 }
 
 /// Encodes a typed request (`ocpp::csms` checks it against the schema).
@@ -675,33 +681,33 @@ impl Command {
                 ("GetLog", Value::Object(p))
             }
             Command::GetVariables { variables } => {
-                let data: Vec<Value> = variables
-                    .iter()
-                    .map(|var| {
-                        let (component, variable) = variable_value(var);
-                        let mut d = Map::new();
-                        d.insert("component".into(), component);
-                        d.insert("variable".into(), variable);
-                        insert(&mut d, "attributeType", var.attribute.clone().map(Value::String));
-                        Value::Object(d)
+                type Request = v201::GetVariablesRequest;
+                let data = |var: &VariableRef| -> Result<v201::GetVariableData, OutboundError> {
+                    let (component, variable) = typed_variable(&var.address)?;
+                    Ok(v201::GetVariableData {
+                        attribute_type: var.attribute.as_deref().map(|a| csms::named("attributeType", a)).transpose()?,
+                        component,
+                        custom_data: None,
+                        variable,
                     })
-                    .collect();
-                ("GetVariables", json!({"getVariableData": data}))
+                };
+                let get_variable_data = field::<Request, _>(variables.iter().map(data).collect())?;
+                return typed(&Request { custom_data: None, get_variable_data });
             }
             Command::SetVariables { variables } => {
-                let data: Vec<Value> = variables
-                    .iter()
-                    .map(|(var, value)| {
-                        let (component, variable) = variable_value(var);
-                        let mut d = Map::new();
-                        d.insert("component".into(), component);
-                        d.insert("variable".into(), variable);
-                        d.insert("attributeValue".into(), json!(value));
-                        insert(&mut d, "attributeType", var.attribute.clone().map(Value::String));
-                        Value::Object(d)
+                type Request = v201::SetVariablesRequest;
+                let data = |(var, value): &(VariableRef, String)| -> Result<v201::SetVariableData, OutboundError> {
+                    let (component, variable) = typed_variable(&var.address)?;
+                    Ok(v201::SetVariableData {
+                        attribute_type: var.attribute.as_deref().map(|a| csms::named("attributeType", a)).transpose()?,
+                        attribute_value: value.clone(),
+                        component,
+                        custom_data: None,
+                        variable,
                     })
-                    .collect();
-                ("SetVariables", json!({"setVariableData": data}))
+                };
+                let set_variable_data = field::<Request, _>(variables.iter().map(data).collect())?;
+                return typed(&Request { custom_data: None, set_variable_data });
             }
             Command::GetBaseReport { request_id, report_base } => {
                 type Request = v201::GetBaseReportRequest;
@@ -936,6 +942,65 @@ mod tests {
                 json!({"requestId": 4, "reportBase": "SummaryInventory"}),
             ),
             (Command::GetTransactionStatus { station_tx_id: None }, json!({})),
+            (
+                Command::GetVariables {
+                    variables: vec![
+                        VariableRef {
+                            address: VariableAddress {
+                                component: "EVSE".into(),
+                                component_instance: Some("main".into()),
+                                evse: Some(1),
+                                connector: Some(0),
+                                variable: "Power".into(),
+                                variable_instance: Some("max".into()),
+                            },
+                            attribute: Some("Target".into()),
+                        },
+                        VariableRef {
+                            address: VariableAddress {
+                                component: "OCPPCommCtrlr".into(),
+                                component_instance: None,
+                                evse: None,
+                                connector: None,
+                                variable: "HeartbeatInterval".into(),
+                                variable_instance: None,
+                            },
+                            attribute: None,
+                        },
+                    ],
+                },
+                json!({"getVariableData": [
+                    {
+                        "component": {"name": "EVSE", "instance": "main", "evse": {"id": 1, "connectorId": 0}},
+                        "variable": {"name": "Power", "instance": "max"},
+                        "attributeType": "Target",
+                    },
+                    {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
+                ]}),
+            ),
+            (
+                Command::SetVariables {
+                    variables: vec![(
+                        VariableRef {
+                            address: VariableAddress {
+                                component: "OCPPCommCtrlr".into(),
+                                component_instance: None,
+                                evse: Some(2),
+                                connector: None,
+                                variable: "HeartbeatInterval".into(),
+                                variable_instance: None,
+                            },
+                            attribute: None,
+                        },
+                        "300".into(),
+                    )],
+                },
+                json!({"setVariableData": [{
+                    "component": {"name": "OCPPCommCtrlr", "evse": {"id": 2}},
+                    "variable": {"name": "HeartbeatInterval"},
+                    "attributeValue": "300",
+                }]}),
+            ),
             (Command::GetTransactionStatus { station_tx_id: Some("tx-1".into()) }, json!({"transactionId": "tx-1"})),
         ];
         for (command, v201) in cases {

@@ -14,7 +14,7 @@
 //! | [`reservation`] | ReserveNow, CancelReservation |
 //! | [`local_list`] | SendLocalList, GetLocalListVersion |
 //! | [`configuration`] | 1.6 GetConfiguration, ChangeConfiguration |
-//! | [`provisioning`] | 2.0.1 GetBaseReport |
+//! | [`provisioning`] | 2.0.1 GetBaseReport, GetVariables, SetVariables |
 //!
 //! Adding an action: implement [`CsmsRequest`] for its `ocpp-types` request
 //! (one line in its block's `csms_requests!` list), build it where the

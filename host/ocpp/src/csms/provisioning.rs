@@ -3,14 +3,16 @@
 //! | action | what the answer means |
 //! |---|---|
 //! | GetBaseReport | `Accepted`: the report follows as NotifyReport messages carrying the same `requestId`; `Rejected`, `NotSupported`, `EmptyResultSet` |
-//!
-//! GetVariables and SetVariables still live as JSON in `session::commands`.
+//! | GetVariables | one result per variable asked: its `attributeStatus` (`Accepted` with the value, `Rejected`, `UnknownComponent`, `UnknownVariable`, `NotSupportedAttributeType`) |
+//! | SetVariables | one result per variable set: `Accepted`, `Rejected`, `UnknownComponent`, `UnknownVariable`, `NotSupportedAttributeType`, `RebootRequired` |
 
 use super::csms_requests;
 use crate::v201;
 
 csms_requests! {
     V201: v201::GetBaseReportRequest => v201::GetBaseReportResponse, "GetBaseReport";
+    V201: v201::GetVariablesRequest => v201::GetVariablesResponse, "GetVariables";
+    V201: v201::SetVariablesRequest => v201::SetVariablesResponse, "SetVariables";
 }
 
 #[cfg(test)]
