@@ -11,20 +11,20 @@
 //!
 //! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
 //! TriggerMessage, DataTransfer, remote start and stop), the reservations,
-//! the local lists, 1.6 configuration, the 2.0.1 device model
-//! (GetBaseReport, GetVariables, SetVariables) and GetTransactionStatus are
-//! built as the typed messages of
+//! the local lists, firmware and logs, 1.6 configuration, the 2.0.1 device
+//! model (GetBaseReport, GetVariables, SetVariables) and GetTransactionStatus
+//! — every command but `Raw` — are built as the typed messages of
 //! [`ocpp::csms`], which writes and checks them; the other commands are
 //! still written here as JSON and move there block by block.
 //!
 //! A station's answer comes back as a [`CommandReply`]: the validated
 //! payload and, where the payload has one, its `status`.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use domain::device_model::VariableAddress;
 use domain::{EvseConnector, IdToken, Reservation, Timestamp};
-use ocpp::csms::{self, CsmsRequest, OutboundError, local_list, reservation};
+use ocpp::csms::{self, CsmsRequest, OutboundError, firmware, local_list, reservation};
 use ocpp::{ErrorCode, OcppVersion, PayloadKind, v16, v201};
 
 /// An entry of a local authorization list.
@@ -268,14 +268,19 @@ pub enum CommandError {
     ConnectionLost(String),
 }
 
-fn insert(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(value) = value {
-        map.insert(key.to_owned(), value);
+/// A `Raw` command: any action the CSMS sends in `version`, its payload
+/// checked against the schema as given.
+fn raw(version: OcppVersion, action: &str, payload: &Value) -> Result<(String, Value), CommandError> {
+    let known = ocpp::action(version, action).is_some_and(|info| info.direction.sent_by_csms());
+    if !known {
+        return Err(CommandError::Invalid {
+            action: action.to_owned(),
+            reason: format!("not an action the CSMS sends in OCPP {version}"),
+        });
     }
-}
-
-fn time(t: Timestamp) -> Value {
-    Value::String(ocpp::format_rfc3339_millis(t.unix_millis()))
+    ocpp::validate(version, action, PayloadKind::Request, payload)
+        .map_err(|violation| CommandError::Invalid { action: action.to_owned(), reason: violation.to_string() })?;
+    Ok((action.to_owned(), payload.clone()))
 }
 
 /// A 1.6 local list entry's authorization (1.6 has no `Unknown`: `Invalid`).
@@ -393,20 +398,10 @@ impl Command {
     /// The OCPP action and payload for a station speaking `version`,
     /// checked against the schema.
     pub fn encode(&self, version: OcppVersion) -> Result<(String, Value), CommandError> {
-        let (action, payload) = match version {
-            OcppVersion::V16 => self.encode_v16()?,
-            OcppVersion::V201 => self.encode_v201()?,
-        };
-        let known = ocpp::action(version, &action).is_some_and(|info| info.direction.sent_by_csms());
-        if !known {
-            return Err(CommandError::Invalid {
-                action,
-                reason: format!("not an action the CSMS sends in OCPP {version}"),
-            });
+        match version {
+            OcppVersion::V16 => self.encode_v16(),
+            OcppVersion::V201 => self.encode_v201(),
         }
-        ocpp::validate(version, &action, PayloadKind::Request, &payload)
-            .map_err(|violation| CommandError::Invalid { action: action.clone(), reason: violation.to_string() })?;
-        Ok((action, payload))
     }
 
     fn unsupported(&self, version: OcppVersion) -> CommandError {
@@ -415,16 +410,16 @@ impl Command {
 
     fn encode_v16(&self) -> Result<(String, Value), CommandError> {
         let connector_id = |location: Option<EvseConnector>| location.map_or(0, |l| l.v16_connector_id());
-        let (action, payload) = match self {
+        match self {
             Command::Reset { immediate, evse: None } => {
                 let r#type = if *immediate { v16::ResetRequestType::Hard } else { v16::ResetRequestType::Soft };
-                return typed(&v16::ResetRequest { r#type });
+                typed(&v16::ResetRequest { r#type })
             }
             Command::Reset { evse: Some(_), .. } => {
-                return Err(CommandError::Invalid {
+                Err(CommandError::Invalid {
                     action: "Reset".into(),
                     reason: "OCPP 1.6 resets the whole station; leave out the EVSE".into(),
-                });
+                })
             }
             Command::ChangeAvailability { location, operative } => {
                 let r#type = if *operative {
@@ -432,18 +427,18 @@ impl Command {
                 } else {
                     v16::ChangeAvailabilityRequestType::Inoperative
                 };
-                return typed(&v16::ChangeAvailabilityRequest { connector_id: connector_id(*location).into(), r#type });
+                typed(&v16::ChangeAvailabilityRequest { connector_id: connector_id(*location).into(), r#type })
             }
             Command::UnlockConnector { location } => {
-                return typed(&v16::UnlockConnectorRequest { connector_id: location.v16_connector_id().into() });
+                typed(&v16::UnlockConnectorRequest { connector_id: location.v16_connector_id().into() })
             }
-            Command::ClearCache => return typed(&v16::ClearCacheRequest {}),
+            Command::ClearCache => typed(&v16::ClearCacheRequest {}),
             Command::TriggerMessage { message, location } => {
                 let request = v16::TriggerMessageRequest {
                     connector_id: location.map(|l| l.v16_connector_id().into()),
                     requested_message: field::<v16::TriggerMessageRequest, _>(csms::named("requestedMessage", message))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::DataTransfer { vendor_id, message_id, data } => {
                 type Request = v16::DataTransferRequest;
@@ -456,7 +451,7 @@ impl Command {
                     message_id: message_id.as_deref().map(|m| field::<Request, _>(csms::text("messageId", m))).transpose()?,
                     vendor_id: field::<Request, _>(csms::text("vendorId", vendor_id))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::RemoteStart { location, id_token, .. } => {
                 type Request = v16::RemoteStartTransactionRequest;
@@ -465,14 +460,14 @@ impl Command {
                     connector_id: location.map(|l| l.v16_connector_id().into()),
                     id_tag: field::<Request, _>(csms::text("idTag", &id_token.value))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::RemoteStop { station_tx_id } => {
                 let transaction_id: i64 = station_tx_id.parse().map_err(|_| CommandError::Invalid {
                     action: "RemoteStopTransaction".into(),
                     reason: format!("1.6 transaction ids are integers, got {station_tx_id:?}"),
                 })?;
-                return typed(&v16::RemoteStopTransactionRequest { transaction_id });
+                typed(&v16::RemoteStopTransactionRequest { transaction_id })
             }
             Command::ReserveNow { reservation } => {
                 type Request = reservation::V16ReserveNowRequest;
@@ -487,10 +482,10 @@ impl Command {
                         .transpose()?,
                     reservation_id: reservation.id,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::CancelReservation { reservation_id } => {
-                return typed(&v16::CancelReservationRequest { reservation_id: *reservation_id });
+                typed(&v16::CancelReservationRequest { reservation_id: *reservation_id })
             }
             Command::SendLocalList { version, full, entries } => {
                 type Request = local_list::V16SendLocalListRequest;
@@ -505,32 +500,32 @@ impl Command {
                     local_authorization_list: field::<Request, _>(entries.iter().map(entry).collect())?,
                     update_type: if *full { v16::UpdateType::Full } else { v16::UpdateType::Differential },
                 };
-                return typed(&request);
+                typed(&request)
             }
-            Command::GetLocalListVersion => return typed(&v16::GetLocalListVersionRequest {}),
+            Command::GetLocalListVersion => typed(&v16::GetLocalListVersionRequest {}),
             Command::UpdateFirmware { location, retrieve_at, retries, retry_interval_secs, .. } => {
-                let mut p = Map::new();
-                p.insert("location".into(), json!(location));
-                p.insert("retrieveDate".into(), time(*retrieve_at));
-                insert(&mut p, "retries", retries.map(|r| json!(r)));
-                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
-                ("UpdateFirmware", Value::Object(p))
+                typed(&firmware::V16UpdateFirmwareRequest {
+                    location: location.clone(),
+                    retries: retries.map(i64::from),
+                    retrieve_date: instant(*retrieve_at),
+                    retry_interval: retry_interval_secs.map(i64::from),
+                })
             }
             Command::UploadLogs { location, from, to, retries, retry_interval_secs, .. } => {
-                let mut p = Map::new();
-                p.insert("location".into(), json!(location));
-                insert(&mut p, "startTime", from.map(time));
-                insert(&mut p, "stopTime", to.map(time));
-                insert(&mut p, "retries", retries.map(|r| json!(r)));
-                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
-                ("GetDiagnostics", Value::Object(p))
+                typed(&firmware::V16GetDiagnosticsRequest {
+                    location: location.clone(),
+                    retries: retries.map(i64::from),
+                    retry_interval: retry_interval_secs.map(i64::from),
+                    start_time: from.map(instant),
+                    stop_time: to.map(instant),
+                })
             }
             Command::GetConfiguration { keys } => {
                 type Request = v16::GetConfigurationRequest;
                 let key = |k: &String| field::<Request, _>(csms::text("key", k));
                 let keys = keys.iter().map(key).collect::<Result<Vec<_>, _>>()?;
                 // no key list asks for all keys
-                return typed(&Request { key: (!keys.is_empty()).then_some(keys) });
+                typed(&Request { key: (!keys.is_empty()).then_some(keys) })
             }
             Command::ChangeConfiguration { key, value } => {
                 type Request = v16::ChangeConfigurationRequest;
@@ -538,22 +533,21 @@ impl Command {
                     key: field::<Request, _>(csms::text("key", key))?,
                     value: field::<Request, _>(csms::text("value", value))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::GetVariables { .. }
             | Command::SetVariables { .. }
             | Command::GetBaseReport { .. }
-            | Command::GetTransactionStatus { .. } => return Err(self.unsupported(OcppVersion::V16)),
-            Command::Raw { action, payload } => return Ok((action.clone(), payload.clone())),
-        };
-        Ok((action.to_owned(), payload))
+            | Command::GetTransactionStatus { .. } => Err(self.unsupported(OcppVersion::V16)),
+            Command::Raw { action, payload } => raw(OcppVersion::V16, action, payload),
+        }
     }
 
     fn encode_v201(&self) -> Result<(String, Value), CommandError> {
-        let (action, payload) = match self {
+        match self {
             Command::Reset { immediate, evse } => {
                 let r#type = if *immediate { v201::ResetEnum::Immediate } else { v201::ResetEnum::OnIdle };
-                return typed(&v201::ResetRequest { custom_data: None, evse_id: evse.map(i64::from), r#type });
+                typed(&v201::ResetRequest { custom_data: None, evse_id: evse.map(i64::from), r#type })
             }
             Command::ChangeAvailability { location, operative } => {
                 let operational_status = if *operative {
@@ -562,16 +556,16 @@ impl Command {
                     v201::OperationalStatusEnum::Inoperative
                 };
                 let evse = location.filter(|l| *l != EvseConnector::STATION).map(typed_evse);
-                return typed(&v201::ChangeAvailabilityRequest { custom_data: None, evse, operational_status });
+                typed(&v201::ChangeAvailabilityRequest { custom_data: None, evse, operational_status })
             }
             Command::UnlockConnector { location } => {
-                return typed(&v201::UnlockConnectorRequest {
+                typed(&v201::UnlockConnectorRequest {
                     connector_id: location.connector.into(),
                     custom_data: None,
                     evse_id: location.evse.into(),
-                });
+                })
             }
-            Command::ClearCache => return typed(&v201::ClearCacheRequest { custom_data: None }),
+            Command::ClearCache => typed(&v201::ClearCacheRequest { custom_data: None }),
             Command::TriggerMessage { message, location } => {
                 let request = v201::TriggerMessageRequest {
                     custom_data: None,
@@ -581,7 +575,7 @@ impl Command {
                         message,
                     ))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::DataTransfer { vendor_id, message_id, data } => {
                 type Request = csms::core::V201DataTransferRequest;
@@ -591,7 +585,7 @@ impl Command {
                     message_id: message_id.as_deref().map(|m| field::<Request, _>(csms::text("messageId", m))).transpose()?,
                     vendor_id: field::<Request, _>(csms::text("vendorId", vendor_id))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::RemoteStart { location, id_token, remote_start_id } => {
                 type Request = v201::RequestStartTransactionRequest;
@@ -603,12 +597,12 @@ impl Command {
                     id_token: field::<Request, _>(typed_token(id_token))?,
                     remote_start_id: *remote_start_id,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::RemoteStop { station_tx_id } => {
                 type Request = v201::RequestStopTransactionRequest;
                 let transaction_id = field::<Request, _>(csms::text("transactionId", station_tx_id))?;
-                return typed(&Request { custom_data: None, transaction_id });
+                typed(&Request { custom_data: None, transaction_id })
             }
             Command::ReserveNow { reservation } => {
                 type Request = reservation::V201ReserveNowRequest;
@@ -620,10 +614,10 @@ impl Command {
                     id: reservation.id,
                     id_token: field::<Request, _>(typed_token(&reservation.id_token))?,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::CancelReservation { reservation_id } => {
-                return typed(&v201::CancelReservationRequest { custom_data: None, reservation_id: *reservation_id });
+                typed(&v201::CancelReservationRequest { custom_data: None, reservation_id: *reservation_id })
             }
             Command::SendLocalList { version, full, entries } => {
                 type Request = local_list::V201SendLocalListRequest;
@@ -639,10 +633,10 @@ impl Command {
                     update_type: if *full { v201::UpdateEnum::Full } else { v201::UpdateEnum::Differential },
                     version_number: *version,
                 };
-                return typed(&request);
+                typed(&request)
             }
             Command::GetLocalListVersion => {
-                return typed(&v201::GetLocalListVersionRequest { custom_data: None });
+                typed(&v201::GetLocalListVersionRequest { custom_data: None })
             }
             Command::UpdateFirmware {
                 location,
@@ -654,31 +648,33 @@ impl Command {
                 signing_certificate,
                 signature,
             } => {
-                let mut firmware = Map::new();
-                firmware.insert("location".into(), json!(location));
-                firmware.insert("retrieveDateTime".into(), time(*retrieve_at));
-                insert(&mut firmware, "installDateTime", install_at.map(time));
-                insert(&mut firmware, "signingCertificate", signing_certificate.clone().map(Value::String));
-                insert(&mut firmware, "signature", signature.clone().map(Value::String));
-                let mut p = Map::new();
-                p.insert("requestId".into(), json!(request_id));
-                p.insert("firmware".into(), Value::Object(firmware));
-                insert(&mut p, "retries", retries.map(|r| json!(r)));
-                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
-                ("UpdateFirmware", Value::Object(p))
+                typed(&firmware::V201UpdateFirmwareRequest {
+                    firmware: firmware::V201Firmware {
+                        install_date_time: install_at.map(instant),
+                        location: location.clone(),
+                        retrieve_date_time: instant(*retrieve_at),
+                        signature: signature.clone(),
+                        signing_certificate: signing_certificate.clone(),
+                    },
+                    request_id: *request_id,
+                    retries: retries.map(i64::from),
+                    retry_interval: retry_interval_secs.map(i64::from),
+                })
             }
             Command::UploadLogs { location, from, to, retries, retry_interval_secs, request_id, log_type } => {
-                let mut log = Map::new();
-                log.insert("remoteLocation".into(), json!(location));
-                insert(&mut log, "oldestTimestamp", from.map(time));
-                insert(&mut log, "latestTimestamp", to.map(time));
-                let mut p = Map::new();
-                p.insert("logType".into(), json!(log_type.as_deref().unwrap_or("DiagnosticsLog")));
-                p.insert("requestId".into(), json!(request_id));
-                p.insert("log".into(), Value::Object(log));
-                insert(&mut p, "retries", retries.map(|r| json!(r)));
-                insert(&mut p, "retryInterval", retry_interval_secs.map(|r| json!(r)));
-                ("GetLog", Value::Object(p))
+                type Request = firmware::V201GetLogRequest;
+                let log_type = log_type.as_deref().unwrap_or("DiagnosticsLog");
+                typed(&Request {
+                    log: firmware::V201LogParameters {
+                        latest_timestamp: to.map(instant),
+                        oldest_timestamp: from.map(instant),
+                        remote_location: location.clone(),
+                    },
+                    log_type: field::<Request, _>(csms::named("logType", log_type))?,
+                    request_id: *request_id,
+                    retries: retries.map(i64::from),
+                    retry_interval: retry_interval_secs.map(i64::from),
+                })
             }
             Command::GetVariables { variables } => {
                 type Request = v201::GetVariablesRequest;
@@ -692,7 +688,7 @@ impl Command {
                     })
                 };
                 let get_variable_data = field::<Request, _>(variables.iter().map(data).collect())?;
-                return typed(&Request { custom_data: None, get_variable_data });
+                typed(&Request { custom_data: None, get_variable_data })
             }
             Command::SetVariables { variables } => {
                 type Request = v201::SetVariablesRequest;
@@ -707,25 +703,24 @@ impl Command {
                     })
                 };
                 let set_variable_data = field::<Request, _>(variables.iter().map(data).collect())?;
-                return typed(&Request { custom_data: None, set_variable_data });
+                typed(&Request { custom_data: None, set_variable_data })
             }
             Command::GetBaseReport { request_id, report_base } => {
                 type Request = v201::GetBaseReportRequest;
                 let report_base = field::<Request, _>(csms::named("reportBase", report_base))?;
-                return typed(&Request { custom_data: None, report_base, request_id: *request_id });
+                typed(&Request { custom_data: None, report_base, request_id: *request_id })
             }
             Command::GetTransactionStatus { station_tx_id } => {
                 type Request = v201::GetTransactionStatusRequest;
                 let transaction_id =
                     station_tx_id.as_deref().map(|t| field::<Request, _>(csms::text("transactionId", t))).transpose()?;
-                return typed(&Request { custom_data: None, transaction_id });
+                typed(&Request { custom_data: None, transaction_id })
             }
             Command::GetConfiguration { .. } | Command::ChangeConfiguration { .. } => {
-                return Err(self.unsupported(OcppVersion::V201));
+                Err(self.unsupported(OcppVersion::V201))
             }
-            Command::Raw { action, payload } => return Ok((action.clone(), payload.clone())),
-        };
-        Ok((action.to_owned(), payload))
+            Command::Raw { action, payload } => raw(OcppVersion::V201, action, payload),
+        }
     }
 }
 
@@ -736,6 +731,8 @@ pub fn reply_status(payload: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use domain::{IdTokenType, ReservationState, StationId};
 
@@ -917,7 +914,60 @@ mod tests {
                 ]}),
             ),
         ];
-        for (command, v16, v201) in cases {
+        let at = Timestamp::from_unix_millis(1_795_248_000_000);
+        let firmware = [
+            (
+                Command::UpdateFirmware {
+                    location: "https://example.com/fw.bin".into(),
+                    retrieve_at: at,
+                    install_at: Some(at),
+                    retries: Some(3),
+                    retry_interval_secs: None,
+                    request_id: 9,
+                    signing_certificate: Some("CERT".into()),
+                    signature: Some("SIG".into()),
+                },
+                json!({"location": "https://example.com/fw.bin", "retrieveDate": "2026-11-21T08:00:00.000Z", "retries": 3}),
+                json!({"requestId": 9, "retries": 3, "firmware": {
+                    "location": "https://example.com/fw.bin",
+                    "retrieveDateTime": "2026-11-21T08:00:00.000Z",
+                    "installDateTime": "2026-11-21T08:00:00.000Z",
+                    "signingCertificate": "CERT",
+                    "signature": "SIG",
+                }}),
+            ),
+            (
+                Command::UploadLogs {
+                    location: "https://example.com/up".into(),
+                    from: Some(at),
+                    to: Some(at),
+                    retries: None,
+                    retry_interval_secs: Some(30),
+                    request_id: 10,
+                    log_type: Some("SecurityLog".into()),
+                },
+                json!({"location": "https://example.com/up", "startTime": "2026-11-21T08:00:00.000Z", "stopTime": "2026-11-21T08:00:00.000Z", "retryInterval": 30}),
+                json!({"logType": "SecurityLog", "requestId": 10, "retryInterval": 30, "log": {
+                    "remoteLocation": "https://example.com/up",
+                    "oldestTimestamp": "2026-11-21T08:00:00.000Z",
+                    "latestTimestamp": "2026-11-21T08:00:00.000Z",
+                }}),
+            ),
+            (
+                Command::UploadLogs {
+                    location: "https://example.com/up".into(),
+                    from: None,
+                    to: None,
+                    retries: None,
+                    retry_interval_secs: None,
+                    request_id: 11,
+                    log_type: None,
+                },
+                json!({"location": "https://example.com/up"}),
+                json!({"logType": "DiagnosticsLog", "requestId": 11, "log": {"remoteLocation": "https://example.com/up"}}),
+            ),
+        ];
+        for (command, v16, v201) in cases.into_iter().chain(firmware) {
             assert_eq!(command.encode(OcppVersion::V16).unwrap().1.to_string(), v16.to_string(), "{command:?}");
             assert_eq!(command.encode(OcppVersion::V201).unwrap().1.to_string(), v201.to_string(), "{command:?}");
         }

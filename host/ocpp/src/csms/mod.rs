@@ -15,6 +15,7 @@
 //! | [`local_list`] | SendLocalList, GetLocalListVersion |
 //! | [`configuration`] | 1.6 GetConfiguration, ChangeConfiguration |
 //! | [`provisioning`] | 2.0.1 GetBaseReport, GetVariables, SetVariables |
+//! | [`firmware`] | UpdateFirmware, 1.6 GetDiagnostics, 2.0.1 GetLog |
 //!
 //! Adding an action: implement [`CsmsRequest`] for its `ocpp-types` request
 //! (one line in its block's `csms_requests!` list), build it where the
@@ -23,6 +24,7 @@
 
 pub mod configuration;
 pub mod core;
+pub mod firmware;
 pub mod local_list;
 pub mod provisioning;
 pub mod reservation;
