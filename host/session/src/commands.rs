@@ -9,13 +9,12 @@
 //! [`Command::Raw`] sends any CSMS-initiated action of the station's version
 //! as given, schema-checked like the rest.
 //!
-//! The Core block (Reset, ChangeAvailability, UnlockConnector, ClearCache,
-//! TriggerMessage, DataTransfer, remote start and stop), the reservations,
-//! the local lists, firmware and logs, 1.6 configuration, the 2.0.1 device
-//! model (GetBaseReport, GetVariables, SetVariables) and GetTransactionStatus
-//! — every command but `Raw` — are built as the typed messages of
-//! [`ocpp::csms`], which writes and checks them; the other commands are
-//! still written here as JSON and move there block by block.
+//! Every command but `Raw` is built here as a typed message of
+//! [`ocpp::csms`] (one module per functional block: core, reservations,
+//! local lists, firmware and logs, 1.6 configuration, 2.0.1 provisioning),
+//! which writes it and checks it against the schema; this module only maps
+//! domain values to those messages. `Raw` is the one JSON payload, checked
+//! by `raw`.
 //!
 //! A station's answer comes back as a [`CommandReply`]: the validated
 //! payload and, where the payload has one, its `status`.
