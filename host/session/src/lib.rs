@@ -539,19 +539,18 @@ impl StationSession {
                 }
             }
             Command::GetConfiguration { .. } => {
-                let keys: Vec<_> = payload
-                    .get("configurationKey")
-                    .and_then(Value::as_array)
+                let reported = ocpp::csms::configuration::reported_keys(payload).unwrap_or_else(|error| {
+                    tracing::warn!(station = %self.station, %error, "could not read the configuration keys reported");
+                    Vec::new()
+                });
+                let keys: Vec<_> = reported
                     .into_iter()
-                    .flatten()
-                    .filter_map(|entry| {
-                        Some(domain::ConfigurationKey {
-                            station: self.station.clone(),
-                            key: entry.get("key")?.as_str()?.to_owned(),
-                            value: entry.get("value").and_then(Value::as_str).map(str::to_owned),
-                            readonly: entry.get("readonly").and_then(Value::as_bool).unwrap_or(false),
-                            reported_at: now,
-                        })
+                    .map(|reported| domain::ConfigurationKey {
+                        station: self.station.clone(),
+                        key: reported.key,
+                        value: reported.value,
+                        readonly: reported.readonly,
+                        reported_at: now,
                     })
                     .collect();
                 if !keys.is_empty() {
