@@ -725,7 +725,7 @@ impl Command {
 
 /// The `status` of an answer, when it has one.
 pub fn reply_status(payload: &Value) -> Option<String> {
-    payload.get("status").and_then(Value::as_str).map(str::to_owned)
+    csms::answer_status(payload)
 }
 
 #[cfg(test)]

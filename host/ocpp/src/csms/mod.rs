@@ -89,6 +89,15 @@ pub fn decode_answer<R: CsmsRequest>(payload: &Value) -> Result<R::Answer, Outbo
     serde_json::from_value(payload.clone()).map_err(|e| OutboundError::Typed(e.to_string()))
 }
 
+/// The `status` of a station's answer, as OCPP names the value, for an
+/// answer that has one (every answer to a CSMS request but
+/// GetConfiguration, GetLocalListVersion, GetVariables, SetVariables,
+/// GetTransactionStatus and 1.6 UpdateFirmware and GetDiagnostics). For
+/// `Raw` commands and reports; a typed reading is [`decode_answer`].
+pub fn answer_status(payload: &Value) -> Option<String> {
+    payload.get("status").and_then(Value::as_str).map(str::to_owned)
+}
+
 /// A bounded text field (`heapless::String<N>`, a 1.6 `IdTag`) from `value`;
 /// fails when `value` is longer than the field allows.
 pub fn text<T: for<'a> TryFrom<&'a str>>(field: &'static str, value: &str) -> Result<T, OutboundError> {
