@@ -118,8 +118,8 @@ async fn serve_one(
     // unchanged. Turning it on exposed a race in the simulator, which may
     // handle a CALL before the CALLRESULT that preceded it.)
     // Released as soon as the first response is ready (or the connection ends).
+    // (The service owns it, so it also goes when the connection ends.)
     let handshake = Arc::new(Mutex::new(Some(permit)));
-    let held = handshake.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let router = router.clone();
@@ -155,5 +155,4 @@ async fn serve_one(
             tracing::debug!(%peer, %error, "connection ended with an error");
         }
     }
-    drop(held);
 }

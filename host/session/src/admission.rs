@@ -222,16 +222,6 @@ impl Gatekeeper {
         }
     }
 
-    /// The admission rules.
-    pub fn policy(&self) -> &AdmissionPolicy {
-        &self.policy
-    }
-
-    /// The limits.
-    pub fn limits(&self) -> &AdmissionLimits {
-        &self.limits
-    }
-
     /// Starts a count of the pending stations: from now until
     /// [`Gatekeeper::finish_pending_count`], the ids of new pending stations
     /// (and of those being created now) are noted, since a scan of the store
@@ -274,11 +264,11 @@ impl Gatekeeper {
         peer: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<Admission, StorageError> {
+        let known = storage.station(station)?;
         // A password this process verified before is let in without
         // counting, so guesses by others never lock a station out.
-        if let Some(credentials) = credentials
+        if let (Some(credentials), Some(known)) = (credentials, &known)
             && credentials.username == station.as_str()
-            && let Some(known) = storage.station(station)?
             && let Some(phc) = &known.password_hash
             && self.passwords.remembers(station, phc, &credentials.password)
         {
@@ -287,7 +277,7 @@ impl Gatekeeper {
         if let Some(refusal) = self.begin_attempt(station, peer, now) {
             return Ok(Admission::Refused(refusal));
         }
-        let admission = self.decide(storage, station, credentials, now).await;
+        let admission = self.decide(storage, station, known, credentials, now).await;
         match &admission {
             Ok(Admission::Admitted(_)) => self.forgive(station),
             Ok(Admission::Refused(refusal)) if counts_as_failure(refusal) => self.fail(peer, now),
@@ -297,10 +287,13 @@ impl Gatekeeper {
         admission
     }
 
+    /// Decides a counted attempt; `known` is `station`'s record as read
+    /// when the attempt began.
     async fn decide(
         &self,
         storage: &dyn Storage,
         station: &StationId,
+        known: Option<Station>,
         credentials: Option<&Credentials>,
         now: Timestamp,
     ) -> Result<Admission, StorageError> {
@@ -309,7 +302,7 @@ impl Gatekeeper {
         {
             return Ok(Admission::Refused(Refusal::UsernameMismatch));
         }
-        match storage.station(station)? {
+        match known {
             Some(known) => self.admit_known(storage, known, credentials).await,
             None => self.admit_unknown(storage, station, credentials, now).await,
         }
