@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 
 use domain::{Registration as StationRegistration, StationId};
 use ocpp::{CallError, ErrorCode, Frame, OcppVersion};
@@ -98,17 +100,19 @@ pub async fn run(
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => break "closed by station".to_owned(),
                     Some(Err(error)) => {
-                        let text = error.to_string();
-                        if text.contains("too long") || text.contains("too big") {
-                            close(&mut socket, close_code::SIZE, "message too big").await;
-                            break format!("message over {} bytes", max.saturating_mul(2));
+                        // axum's error wraps tungstenite's, which says what went wrong
+                        let error = error.into_inner();
+                        match error.downcast_ref::<WsError>() {
+                            Some(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {
+                                close(&mut socket, close_code::SIZE, "message too big").await;
+                                break format!("message over {} bytes", max.saturating_mul(2));
+                            }
+                            Some(WsError::Utf8(_)) => {
+                                close(&mut socket, close_code::INVALID, "text message is not valid UTF-8").await;
+                                break "text message not valid UTF-8".to_owned();
+                            }
+                            _ => break format!("websocket error: {error}"),
                         }
-                        // tungstenite's `Error::Utf8`: "UTF-8 encoding error: …"
-                        if text.contains("UTF-8") {
-                            close(&mut socket, close_code::INVALID, "text message is not valid UTF-8").await;
-                            break "text message not valid UTF-8".to_owned();
-                        }
-                        break format!("websocket error: {text}");
                     }
                 }
             }
